@@ -1,0 +1,58 @@
+"""Build step: turn the activation table into the ufunc registration list.
+
+Usage: generate_registration.py TABLE.py OUTPUT.inc
+
+Each (activation, form) becomes one entry of `ufunc_entries`: the ufunc's
+name, its docstring and the LoopSet factory instantiated from the loop
+template for that kernel.  Everything else is C++ templates in loops.hpp.
+"""
+
+import importlib.util
+import json
+import sys
+
+
+def load_table(path):
+    spec = importlib.util.spec_from_file_location("actgrad_table", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look the module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def c_string(text):
+    # JSON string escaping is valid C for the ASCII text of our docstrings.
+    text.encode("ascii")
+    return json.dumps(text)
+
+
+def ufunc_doc(act, form):
+    doc = act.docstring(form)
+    if not act.params:
+        return doc
+    inputs = ", ".join(form.arrays + tuple(p.name for p in act.params))
+    return (f"Ufunc form of actgrad.{act.function_name(form)}: every parameter is an input "
+            f"that broadcasts,\n{act.function_name(form)}({inputs}).\n\n" + doc)
+
+
+def main(table_path, out_path):
+    table = load_table(table_path)
+    headers = sorted({act.header for act in table.ACTIVATIONS})
+    entries = []
+    for act in table.ACTIVATIONS:
+        for form in table.FORMS:
+            keep = "true" if act.keeps_integers and form.kind == "f" else "false"
+            op = f"Form<kernels::{act.kernel_struct}, FormKind::{form.kind}>"
+            entries.append(
+                f"    {{{c_string(act.function_name(form))}, {c_string(ufunc_doc(act, form))},\n"
+                f"     &make_loops<{op}, {len(act.params)}, {keep}>}},"
+            )
+    text = "// Generated from _table.py by generate_registration.py; do not edit.\n"
+    text += "".join(f'#include "{h}"\n' for h in headers)
+    text += "\nstatic const UfuncEntry ufunc_entries[] = {\n" + "\n".join(entries) + "\n};\n"
+    with open(out_path, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

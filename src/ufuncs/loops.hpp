@@ -1,0 +1,209 @@
+// One loop template turns a scalar kernel into NumPy ufunc inner loops.
+//
+//   Form<K>   adapts kernel K to one of the four public forms (f, f', f'',
+//             backward) with a uniform `call(arrays..., params...)`.
+//   Loop<..>  is the inner loop: a direct loop when every array is contiguous
+//             in the compute type (the compiler vectorises it), otherwise a
+//             blocked loop that gathers strided or converted (float16, integer)
+//             inputs into small contiguous buffers, runs the same vectorisable
+//             body on them and scatters the result.
+//   LoopSet   collects the (function, type signature) pairs of one ufunc.
+#pragma once
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <array>
+#include <cstddef>
+#include <deque>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <numpy/ndarraytypes.h>
+#include <numpy/halffloat.h>
+#include <numpy/npy_math.h>
+#include <numpy/ufuncobject.h>
+
+// The loops are compiled for AVX-512 and AVX2 too, picked at load time
+// (GCC function multiversioning through glibc's ifunc); elsewhere baseline only.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    defined(__GLIBC__)
+#define ACTGRAD_TARGET_CLONES \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define ACTGRAD_TARGET_CLONES
+#endif
+#if defined(__GNUC__)
+#define ACTGRAD_INLINE inline __attribute__((always_inline))
+#else
+#define ACTGRAD_INLINE inline
+#endif
+
+namespace actgrad {
+
+enum class FormKind { f, grad, grad2, backward };
+
+template <class K, FormKind F> struct Form;
+
+template <class K> struct Form<K, FormKind::f> {
+    static constexpr std::size_t n_arrays = 1;
+    template <class T, class... P> static T call(T x, P... p) { return K::f(x, p...); }
+};
+
+template <class K> struct Form<K, FormKind::grad> {
+    static constexpr std::size_t n_arrays = 1;
+    template <class T, class... P> static T call(T x, P... p) { return K::df(x, p...); }
+};
+
+template <class K> struct Form<K, FormKind::grad2> {
+    static constexpr std::size_t n_arrays = 1;
+    template <class T, class... P> static T call(T x, P... p) { return K::d2f(x, p...); }
+};
+
+// grad_output * f'(x), except a select to 0 where f'(x) is exactly 0, so that
+// flat pieces swallow inf and NaN in grad_output.
+template <class K> struct Form<K, FormKind::backward> {
+    static constexpr std::size_t n_arrays = 2;
+    template <class T, class... P> static T call(T g, T x, P... p) {
+        const T d = K::df(x, p...);
+        return d == T(0) ? T(0) : g * d;
+    }
+};
+
+// Storage <-> compute conversions.  float16 is computed in float32.  (npy_half
+// is uint16 in C; integer loops compute in their own type or in double, so
+// the float specialisations below only ever see half floats.)
+template <class S, class C> inline C load(const char *p) {
+    return static_cast<C>(*reinterpret_cast<const S *>(p));
+}
+template <> inline float load<npy_half, float>(const char *p) {
+    return npy_half_to_float(*reinterpret_cast<const npy_half *>(p));
+}
+template <class C, class O> inline void store(char *p, C v) {
+    *reinterpret_cast<O *>(p) = static_cast<O>(v);
+}
+template <> inline void store<float, npy_half>(char *p, float v) {
+    *reinterpret_cast<npy_half *>(p) = npy_float_to_half(v);
+}
+
+// Parameters always arrive as float64 and are rounded once to the compute type.
+using ParamStorage = double;
+
+template <class Op, class S, class C, class O, std::size_t NP>
+struct Loop {
+    static constexpr std::size_t NA = Op::n_arrays;
+    static constexpr npy_intp block = 256;
+
+    ACTGRAD_TARGET_CLONES
+    static void run(char **args, npy_intp const *dims, npy_intp const *steps, void *) {
+        run_impl(args, dims[0], steps, std::make_index_sequence<NA>{},
+                 std::make_index_sequence<NP>{});
+        // Ordered compares on NaN set the invalid flag; every result here is
+        // already what the contract asks for, so no warning may escape.
+        npy_clear_floatstatus_barrier(reinterpret_cast<char *>(args));
+    }
+
+    template <std::size_t... A, std::size_t... P>
+    ACTGRAD_INLINE static void run_impl(char **args, npy_intp n, npy_intp const *steps,
+                         std::index_sequence<A...>, std::index_sequence<P...>) {
+        char *out = args[NA + NP];
+        const npy_intp out_step = steps[NA + NP];
+        if constexpr (std::is_same_v<S, C> && std::is_same_v<O, C>) {
+            const bool contiguous = ((steps[A] == npy_intp(sizeof(S))) && ... && true) &&
+                                    ((steps[NA + P] == 0) && ... && true) &&
+                                    out_step == npy_intp(sizeof(O));
+            if (contiguous) {
+                const std::array<C, NP> param{load<ParamStorage, C>(args[NA + P])...};
+                const std::array<const C *, NA> in{reinterpret_cast<const C *>(args[A])...};
+                C *o = reinterpret_cast<C *>(out);
+                for (npy_intp i = 0; i < n; ++i) {
+                    o[i] = Op::call(in[A][i]..., param[P]...);
+                }
+                return;
+            }
+        }
+        std::array<std::array<C, block>, NA> in;
+        std::array<std::array<C, block>, NP> param;
+        std::array<C, block> res;
+        for (npy_intp start = 0; start < n; start += block) {
+            const npy_intp m = n - start < block ? n - start : block;
+            (gather<S>(in[A], args[A] + start * steps[A], steps[A], m), ...);
+            (gather<ParamStorage>(param[P], args[NA + P] + start * steps[NA + P],
+                                  steps[NA + P], m), ...);
+            for (npy_intp j = 0; j < m; ++j) {
+                res[j] = Op::call(in[A][j]..., param[P][j]...);
+            }
+            char *o = out + start * out_step;
+            for (npy_intp j = 0; j < m; ++j) {
+                store<C, O>(o + j * out_step, res[j]);
+            }
+        }
+    }
+
+    template <class From>
+    ACTGRAD_INLINE static void gather(std::array<C, block> &buf, const char *p, npy_intp step, npy_intp m) {
+        for (npy_intp j = 0; j < m; ++j) {
+            buf[j] = load<From, C>(p + j * step);
+        }
+    }
+};
+
+// The loops and type signatures of one ufunc.  NumPy keeps pointers to these
+// arrays for the life of the ufunc, so LoopSets live in a never-freed deque.
+struct LoopSet {
+    std::vector<PyUFuncGenericFunction> functions;
+    std::vector<void *> data;
+    std::vector<char> types;
+    int n_in = 0;
+};
+
+// A storage type with its NumPy type code (npy_bool and npy_ubyte share a C type).
+template <class S, char Code> struct Storage {
+    using type = S;
+    static constexpr char code = Code;
+};
+
+using IntegerStorages = std::tuple<
+    Storage<npy_bool, NPY_BOOL>, Storage<npy_byte, NPY_BYTE>, Storage<npy_ubyte, NPY_UBYTE>,
+    Storage<npy_short, NPY_SHORT>, Storage<npy_ushort, NPY_USHORT>, Storage<npy_int, NPY_INT>,
+    Storage<npy_uint, NPY_UINT>, Storage<npy_long, NPY_LONG>, Storage<npy_ulong, NPY_ULONG>,
+    Storage<npy_longlong, NPY_LONGLONG>, Storage<npy_ulonglong, NPY_ULONGLONG>>;
+
+template <class Op, class S, class C, class O, std::size_t NP>
+void add_loop(LoopSet &set, char in_code, char out_code) {
+    set.functions.push_back(&Loop<Op, S, C, O, NP>::run);
+    set.data.push_back(nullptr);
+    for (std::size_t a = 0; a < Op::n_arrays; ++a) set.types.push_back(in_code);
+    for (std::size_t p = 0; p < NP; ++p) set.types.push_back(NPY_DOUBLE);
+    set.types.push_back(out_code);
+    set.n_in = int(Op::n_arrays + NP);
+}
+
+// Bool and integer inputs: either the kernel runs in the integer type itself
+// (relu, relu6: exact there, like np.maximum), or in float64, as np.exp does
+// for int64.  Integer loops come before the float ones, or bool and int8
+// would resolve to float16.
+template <class Op, std::size_t NP, bool keep_integers, class... I>
+void add_integer_loops(LoopSet &set, std::tuple<I...>) {
+    if constexpr (keep_integers) {
+        (add_loop<Op, typename I::type, typename I::type, typename I::type, NP>(set, I::code, I::code),
+         ...);
+    } else {
+        (add_loop<Op, typename I::type, double, double, NP>(set, I::code, NPY_DOUBLE), ...);
+    }
+}
+
+template <class Op, std::size_t NP, bool keep_integers>
+LoopSet make_loops() {
+    LoopSet set;
+    add_integer_loops<Op, NP, keep_integers>(set, IntegerStorages{});
+    add_loop<Op, npy_half, float, npy_half, NP>(set, NPY_HALF, NPY_HALF);
+    add_loop<Op, float, float, float, NP>(set, NPY_FLOAT, NPY_FLOAT);
+    add_loop<Op, double, double, double, NP>(set, NPY_DOUBLE, NPY_DOUBLE);
+    add_loop<Op, long double, long double, long double, NP>(set, NPY_LONGDOUBLE, NPY_LONGDOUBLE);
+    return set;
+}
+
+}  // namespace actgrad
