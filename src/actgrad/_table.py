@@ -101,7 +101,12 @@ class Activation:
             _check_param(self.name, p, values[p.name])
         if self.constraint is not None:
             predicate, message = self.constraint
-            if not predicate(**values):
+            holds = predicate(**values)
+            if not isinstance(holds, bool):  # array-valued parameters
+                import numpy as np
+
+                holds = bool(np.all(holds))
+            if not holds:
                 raise ValueError(f"{self.name}: {message}, got " + _describe(values))
 
     def docstring(self, form: Form) -> str:
@@ -113,28 +118,29 @@ def _describe(values: dict) -> str:
 
 
 def _check_param(func: str, p: Param, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        kind = getattr(getattr(value, "dtype", None), "kind", None)
-        if kind is None and type(value).__module__ == "numpy":  # numpy scalar
-            kind = value.dtype.kind
-        if kind not in ("i", "u", "f"):
-            raise TypeError(
-                f"{func}: {p.name} must be a real number, got {value!r} "
-                f"of type {type(value).__name__}"
-            )
-        return _check_param_array(func, p, value)
-    if p.domain != "any" and math.isnan(value):
-        raise ValueError(f"{func}: {p.name} must not be NaN")
-    if p.domain == "nonnegative" and value < 0:
-        raise ValueError(f"{func}: {p.name} must be >= 0, got {value!r}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if p.domain != "any" and math.isnan(value):
+            raise ValueError(f"{func}: {p.name} must not be NaN")
+        if p.domain == "nonnegative" and value < 0:
+            raise ValueError(f"{func}: {p.name} must be >= 0, got {value!r}")
+        return
+    _check_param_array(func, p, value)
 
 
 def _check_param_array(func: str, p: Param, value) -> None:
-    # Arrays broadcast against x; check them elementwise without importing
-    # numpy at module level (the build reads this file).
+    # numpy scalars, arrays and sequences broadcast against x.  numpy is
+    # imported here, not at module level: the build reads this file.
     import numpy as np
 
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{func}: {p.name} must be a real number or an array of real numbers, "
+            f"got {value!r} of type {type(value).__name__}"
+        )
     if p.domain != "any" and np.isnan(arr).any():
         raise ValueError(f"{func}: {p.name} must not be NaN")
     if p.domain == "nonnegative" and (arr < 0).any():
