@@ -1,0 +1,79 @@
+"""Every public function's docstring runs as a doctest and states its math.
+
+pytest's doctest collector skips ufunc objects, so the examples are run here
+with doctest's own parser and runner.
+"""
+
+import doctest
+
+import numpy as np
+import pytest
+
+import actgrad as ag
+
+from .conftest import CASE_FORM_PARAMS, PUBLIC_NAMES
+
+
+def _run_doctest(obj, name):
+    test = doctest.DocTestParser().get_doctest(obj.__doc__, {}, name, None, 0)
+    assert test.examples, f"{name} has no examples"
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    report = []
+    runner.run(test, out=report.append)
+    assert runner.failures == 0, "".join(report)
+    return len(test.examples)
+
+
+@pytest.mark.parametrize("name", PUBLIC_NAMES)
+def test_docstring_examples_run(name):
+    assert _run_doctest(getattr(ag, name), name) >= 2
+
+
+def test_module_docstring_examples_run():
+    _run_doctest(ag, "actgrad")
+
+
+@pytest.mark.parametrize("case, form", CASE_FORM_PARAMS)
+def test_docstring_states_formula_derivatives_and_conventions(case, form):
+    act = case.act
+    doc = case.function(form).__doc__
+    assert doc, act.function_name(form)
+    lines = [line.strip() for line in doc.splitlines()]
+    # The formula, f' and f'' spelled out, one per line...
+    assert f"f(x)   = {act.formula}" in lines
+    assert f"f'(x)  = {act.derivative}" in lines
+    assert f"f''(x) = {act.second_derivative}" in lines
+    # ...and a sentence on the conventions at kinks and for NaN.
+    assert "Conventions: " + act.kinks.split(".")[0] in doc
+    assert "NaN in `x` gives NaN" in doc
+    # every parameter documented
+    for p in act.params:
+        assert f"{p.name} : " in doc
+    if form.kind == "backward":
+        assert "even for an inf or NaN `grad_output`" in doc
+
+
+# SPEC.md's "Kinks" paragraph, as the phrase each docstring must contain.
+CONVENTION_PHRASES = {
+    "relu": ["f'(0) = 0"],
+    "relu6": ["f'(0) = f'(6) = 0"],
+    "leaky_relu": ["f'(0) = negative_slope"],
+    "hardtanh": ["f'(min_val) = f'(max_val) = 0"],
+    "threshold": ["f'(threshold) = 0"],
+    "hardshrink": ["f'(-lambd) = f'(lambd) = 0"],
+    "softshrink": ["f'(-lambd) = f'(lambd) = 0"],
+}
+
+
+@pytest.mark.parametrize("case, form", CASE_FORM_PARAMS)
+def test_docstring_states_the_spec_convention_at_kinks(case, form):
+    assert case.name in CONVENTION_PHRASES, f"add the convention phrase for {case.name}"
+    doc = case.function(form).__doc__
+    for phrase in CONVENTION_PHRASES[case.name]:
+        assert phrase in doc, (phrase, doc)
+
+
+def test_ufunc_docstrings_start_with_numpy_signature():
+    # NumPy prepends the ufunc signature; the description follows.
+    assert ag.relu.__doc__.startswith("relu(x, /, out=None")
+    assert isinstance(ag.relu, np.ufunc)
