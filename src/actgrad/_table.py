@@ -101,7 +101,10 @@ class Activation:
             _check_param(self.name, p, values[p.name])
         if self.constraint is not None:
             predicate, message = self.constraint
-            if not predicate(**values):
+            holds = predicate(**values)
+            if not isinstance(holds, bool):  # array parameters: elementwise
+                holds = bool(holds.all())
+            if not holds:
                 raise ValueError(f"{self.name}: {message}, got " + _describe(values))
 
     def docstring(self, form: Form) -> str:
