@@ -19,19 +19,40 @@ import functools
 import re
 from pathlib import Path
 
-#: NVRTC has no C++ standard library: names the headers take from std:: are
-#: brought in from the CUDA math library, which defines them globally.
+#: NVRTC has no C++ standard library: each std:: name the headers use is
+#: supplied here, the math functions from CUDA's math library (which defines
+#: them globally for float and double), the rest written out.
 _STD_MATH = frozenset(
     "abs fabs exp exp2 expm1 log log1p log2 log10 pow sqrt cbrt tanh sinh cosh tan sin cos "
     "atan erf erfc fmin fmax fma floor ceil trunc round copysign ldexp frexp nextafter "
-    "isnan isinf isfinite signbit".split()
+    "isnan isinf isfinite signbit memcpy".split()
 )
+_STD_OTHER = {
+    **{f"{u}int{n}_t": f"typedef {'unsigned ' if u else 'signed '}{c} {u}int{n}_t;"
+       for u in ("", "u") for n, c in ((8, "char"), (16, "short"), (32, "int"), (64, "long long"))},
+    "size_t": "typedef decltype(sizeof(0)) size_t;",
+    "is_same": "template <class A, class B> struct is_same { static constexpr bool value = false; };\n"
+               "template <class A> struct is_same<A, A> { static constexpr bool value = true; };",
+    "is_same_v": "template <class A, class B> constexpr bool is_same_v = is_same<A, B>::value;",
+}
+STD_NAMES = _STD_MATH | set(_STD_OTHER)
+
+
+def _std_shim(used: set) -> str:
+    if "is_same_v" in used:
+        used = used | {"is_same"}
+    lines = [f"using ::{n};" for n in sorted(used & _STD_MATH)]
+    lines += [_STD_OTHER[n] for n in _STD_OTHER if n in used]  # dependency order
+    return "namespace std {\n" + "\n".join(lines) + "\n}\n" if lines else ""
+
 
 _LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"\s*$', re.M)
 _SYSTEM_INCLUDE = re.compile(r"^\s*#\s*include\s*<[^>]+>\s*$", re.M)
 _PRAGMA_ONCE = re.compile(r"^\s*#\s*pragma\s+once\s*$", re.M)
 
-COMPILE_OPTIONS = ("--device-as-default-execution-space",)
+#: unannotated header functions are device functions; no implicit a*b+c -> fma
+#: (the CPU build has none either: a result must not depend on the device).
+COMPILE_OPTIONS = ("--device-as-default-execution-space", "--fmad=false")
 
 
 def kernel_dir() -> Path:
@@ -60,8 +81,7 @@ def preamble(header: str) -> str:
     directory = kernel_dir()
     seen: set = set()
     body = "".join(_header_text(h, seen, directory) for h in ("common.hpp", "forms.hpp", header))
-    used = sorted(set(re.findall(r"\bstd::(\w+)", body)) & _STD_MATH)
-    shim = "namespace std {\n" + "".join(f"using ::{n};\n" for n in used) + "}\n" if used else ""
+    shim = _std_shim(set(re.findall(r"\bstd::(\w+)", body)))
     return (
         "// actgrad kernels for CuPy, generated from the C++ headers.\n"
         "template <class T> struct actgrad_compute { typedef T type; };\n"

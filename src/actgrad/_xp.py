@@ -38,7 +38,7 @@ def backend_of(arrays) -> str | None:
     Looks only at the types' modules (subclasses included): never imports."""
     for a in arrays:
         for cls in type(a).__mro__:
-            backend = _ROOTS.get(cls.__module__.partition(".")[0])
+            backend = _ROOTS.get(getattr(cls, "__module__", "").partition(".")[0])
             if backend is not None:
                 return backend
     return None

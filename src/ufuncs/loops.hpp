@@ -37,11 +37,7 @@
 #else
 #define ACTGRAD_TARGET_CLONES
 #endif
-#if defined(__GNUC__)
-#define ACTGRAD_INLINE inline __attribute__((always_inline))
-#else
-#define ACTGRAD_INLINE inline
-#endif
+// ACTGRAD_INLINE (always_inline where the compiler has it) comes from forms.hpp.
 
 namespace actgrad {
 

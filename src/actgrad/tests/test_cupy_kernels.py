@@ -21,6 +21,7 @@ from actgrad._table import ACTIVATIONS, FORMS
 # What CuPy puts around an ElementwiseKernel, reduced to plain C++.
 _PRELUDE = """\
 #include <cmath>
+#include <cstring>
 struct float16 {
     float v;
     float16() : v(0) {}
@@ -77,6 +78,19 @@ def test_cuda_sources_compile_with_the_host_compiler(tmp_path):
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stderr[-4000:]
+
+
+def test_headers_use_only_std_names_the_gpu_has():
+    """NVRTC has no C++ standard library: the CuPy preamble supplies the std::
+    names in _cupy.STD_NAMES (CUDA's math functions, fixed-width integers,
+    is_same), and nothing else."""
+    import re
+
+    for header in sorted(_cupy.kernel_dir().glob("*.hpp")):
+        used = set(re.findall(r"\bstd::(\w+)", header.read_text()))
+        assert used <= _cupy.STD_NAMES, (
+            f"{header.name} uses std::{sorted(used - _cupy.STD_NAMES)}, which NVRTC lacks; "
+            "add it to actgrad/_cupy.py's shim")
 
 
 def test_preamble_inlines_every_local_header_once():
