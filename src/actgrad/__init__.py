@@ -11,6 +11,7 @@ array([0., 0., 1.])
 from . import ufuncs
 from ._api import *  # noqa: F403
 from ._api import __all__ as _functions
+from ._protocols import register_quantity_types
 
 __version__ = "0.1.0"
-__all__ = [*_functions, "ufuncs"]
+__all__ = [*_functions, "register_quantity_types", "ufuncs"]

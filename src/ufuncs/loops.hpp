@@ -1,7 +1,7 @@
 // One loop template turns a scalar kernel into NumPy ufunc inner loops.
 //
-//   Form<K>   adapts kernel K to one of the four public forms (f, f', f'',
-//             backward) with a uniform `call(arrays..., params...)`.
+//   Form<K>   (forms.hpp) adapts kernel K to one of the four public forms
+//             (f, f', f'', backward) with a uniform `call(arrays..., params...)`.
 //   Loop<..>  is the inner loop: a direct loop when every array is contiguous
 //             in the compute type (the compiler vectorises it), otherwise a
 //             blocked loop that gathers strided or converted (float16, integer)
@@ -26,6 +26,8 @@
 #include <numpy/npy_math.h>
 #include <numpy/ufuncobject.h>
 
+#include "forms.hpp"
+
 // The loops are compiled for AVX-512 and AVX2 too, picked at load time
 // (GCC function multiversioning through glibc's ifunc); elsewhere baseline only.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
@@ -35,42 +37,9 @@
 #else
 #define ACTGRAD_TARGET_CLONES
 #endif
-#if defined(__GNUC__)
-#define ACTGRAD_INLINE inline __attribute__((always_inline))
-#else
-#define ACTGRAD_INLINE inline
-#endif
+// ACTGRAD_INLINE (always_inline where the compiler has it) comes from forms.hpp.
 
 namespace actgrad {
-
-enum class FormKind { f, grad, grad2, backward };
-
-template <class K, FormKind F> struct Form;
-
-template <class K> struct Form<K, FormKind::f> {
-    static constexpr std::size_t n_arrays = 1;
-    template <class T, class... P> static T call(T x, P... p) { return K::f(x, p...); }
-};
-
-template <class K> struct Form<K, FormKind::grad> {
-    static constexpr std::size_t n_arrays = 1;
-    template <class T, class... P> static T call(T x, P... p) { return K::df(x, p...); }
-};
-
-template <class K> struct Form<K, FormKind::grad2> {
-    static constexpr std::size_t n_arrays = 1;
-    template <class T, class... P> static T call(T x, P... p) { return K::d2f(x, p...); }
-};
-
-// grad_output * f'(x), except a select to 0 where f'(x) is exactly 0, so that
-// flat pieces swallow inf and NaN in grad_output.
-template <class K> struct Form<K, FormKind::backward> {
-    static constexpr std::size_t n_arrays = 2;
-    template <class T, class... P> static T call(T g, T x, P... p) {
-        const T d = K::df(x, p...);
-        return d == T(0) ? T(0) : g * d;
-    }
-};
 
 // Storage <-> compute conversions.  float16 is computed in float32.  (npy_half
 // is uint16 in C; integer loops compute in their own type or in double, so

@@ -1,0 +1,115 @@
+"""Teach the unit libraries about actgrad's ufuncs: pint and astropy.
+
+Both implement ``__array_ufunc__`` but refuse a ufunc they do not know, so
+each keeps a registry.  actgrad's functions take a dimensionless input
+(``1 m/km`` is converted to ``0.001``) and give a dimensionless result; a
+quantity with units raises the library's own unit error (a ``TypeError``
+subclass for pint, ``UnitTypeError`` for astropy) naming the function.  The
+backward pass ``NAME_backward(grad_output, x)`` is the exception: x must be
+dimensionless, and the result carries grad_output's units (f'(x) has none).
+Parameters must be plain numbers or dimensionless too.
+
+Registration never imports pint or astropy: it happens when actgrad is
+imported after them, or the first time an actgrad function sees one of their
+quantities.  (A raw ``actgrad.ufuncs`` ufunc called on a quantity before
+either of these knows nothing of it; call ``actgrad.register_quantity_types()``.)
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import _ufuncs
+from ._table import ACTIVATIONS, FORMS
+
+_registered: set[str] = set()
+
+
+def _entries():
+    for act in ACTIVATIONS:
+        for form in FORMS:
+            yield act.function_name(form), getattr(_ufuncs, act.function_name(form)), form
+
+
+def register_for(arrays) -> None:
+    """Register with the library of any pint or astropy quantity in `arrays`."""
+    for a in arrays:
+        root = type(a).__module__.partition(".")[0]
+        if root in _REGISTER and root not in _registered:
+            _REGISTER[root]()
+
+
+def register_quantity_types() -> None:
+    """Register actgrad's ufuncs with pint and astropy, those already imported."""
+    if "pint" in sys.modules and "pint" not in _registered:
+        _register_pint()
+    if "astropy.units" in sys.modules and "astropy" not in _registered:
+        _register_astropy()
+
+
+def _register_pint() -> None:
+    from pint.errors import DimensionalityError
+    from pint.facets.numpy.numpy_func import HANDLED_UFUNCS
+
+    def implementation(name, ufunc, form):
+        def pint_actgrad(*args, **kwargs):
+            if kwargs.get("out") is not None:
+                raise TypeError(f"actgrad.{name}: out= is not supported for pint quantities")
+            magnitudes, units, registry = [], None, None
+            for i, a in enumerate(args):
+                if not hasattr(a, "_REGISTRY"):  # not a quantity
+                    magnitudes.append(a)
+                    continue
+                registry = a._REGISTRY
+                if form.kind == "backward" and i == 0:
+                    units = a.units
+                    magnitudes.append(a.magnitude)
+                elif a.dimensionless:
+                    magnitudes.append(a.to("dimensionless").magnitude)
+                else:
+                    what = ("x" if i == len(form.arrays) - 1 else "parameters") + " must be dimensionless"
+                    raise DimensionalityError(
+                        a.units, "dimensionless", extra_msg=f" in actgrad.{name}: {what}")
+            result = ufunc(*magnitudes, **kwargs)
+            return registry.Quantity(result, units if units is not None else "dimensionless")
+
+        pint_actgrad._actgrad = True
+        return pint_actgrad
+
+    for name, ufunc, form in _entries():
+        current = HANDLED_UFUNCS.get(name)
+        # pint keys ufuncs by name: never displace another library's entry.
+        if current is None or getattr(current, "_actgrad", False):
+            HANDLED_UFUNCS[name] = implementation(name, ufunc, form)
+    _registered.add("pint")
+
+
+def _register_astropy() -> None:
+    from astropy.units import UnitsError, UnitTypeError, dimensionless_unscaled
+    from astropy.units.quantity_helper.helpers import UFUNC_HELPERS, get_converter
+
+    def helper_for(name, form):
+        def helper(f, *units):
+            converters = []
+            for i, unit in enumerate(units):
+                if unit is None or (form.kind == "backward" and i == 0):
+                    converters.append(None)
+                    continue
+                try:
+                    converters.append(get_converter(unit, dimensionless_unscaled))
+                except UnitsError:
+                    what = "x" if i == len(form.arrays) - 1 else "parameters"
+                    raise UnitTypeError(
+                        f"actgrad.{name}: {what} must be dimensionless, got a quantity "
+                        f"in {unit}") from None
+            result = units[0] if form.kind == "backward" and units[0] is not None else None
+            return converters, result if result is not None else dimensionless_unscaled
+
+        return helper
+
+    for name, ufunc, form in _entries():
+        UFUNC_HELPERS[ufunc] = helper_for(name, form)
+    _registered.add("astropy")
+
+
+_REGISTER = {"pint": _register_pint, "astropy": _register_astropy}

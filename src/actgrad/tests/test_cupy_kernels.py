@@ -1,0 +1,122 @@
+"""The CuPy kernels: built from the C++ headers of the ufuncs.
+
+On a machine with CuPy and a GPU the xp-fixture tests (backend ``cupy``)
+compare every function with NumPy.  Everywhere, the CUDA source that actgrad
+hands to ``cupy.ElementwiseKernel`` is compiled here with the host C++
+compiler, with a stand-in for CuPy's float16 and a loop in place of CuPy's
+kernel template, so a header change that would break the GPU build fails on
+any machine.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from actgrad import _cupy
+from actgrad._table import ACTIVATIONS, FORMS
+
+# What CuPy puts around an ElementwiseKernel, reduced to plain C++.
+_PRELUDE = """\
+#include <cmath>
+#include <cstring>
+struct float16 {
+    float v;
+    float16() : v(0) {}
+    float16(float f) : v(f) {}
+    operator float() const { return v; }
+};
+"""
+
+
+def _host_translation_unit() -> str:
+    parts, seen = [_PRELUDE], set()
+    for act in ACTIVATIONS:
+        if act.header not in seen:
+            seen.add(act.header)
+            # one preamble per header, as CuPy compiles each kernel alone;
+            # here they share one unit, so each goes in its own namespace.
+            parts.append(f"namespace h{len(seen)} {{\n{_cupy.preamble(act.header)}\n}}\n")
+        ns = f"h{len(seen)}"
+        for form in FORMS:
+            in_params, out_params, op, name, _ = _cupy.cuda_source(act, form)
+            assert out_params == "T y"
+            args, loads = [], []
+            for param in in_params.split(", "):
+                typ, var = param.split()
+                if typ == "T":
+                    args.append(f"const T *{var}_in")
+                    loads.append(f"const T {var} = {var}_in[k];")
+                else:
+                    assert typ == "float64"
+                    args.append(f"double {var}")
+            types = ["float", "double", "float16"]
+            if act.keeps_integers and form.kind == "f":
+                types += ["int", "signed char", "long long", "unsigned char"]
+            for t in types:
+                # CuPy names the type with a typedef in a plain (non-template) kernel.
+                parts.append(
+                    f"namespace {ns} {{\nvoid {name}_{t.replace(' ', '_')}("
+                    f"{', '.join(a.replace('T ', t + ' ') for a in args)}, {t} *y_out, long n) {{\n"
+                    f"    typedef {t} T;\n"
+                    f"    for (long k = 0; k < n; ++k) {{\n        {' '.join(loads)}\n"
+                    f"        T y;\n        {op}\n        y_out[k] = y;\n    }}\n}}\n}}\n"
+                )
+    return "".join(parts)
+
+
+def test_cuda_sources_compile_with_the_host_compiler(tmp_path):
+    compiler = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
+    if compiler is None:
+        pytest.skip("no C++ compiler")
+    source = tmp_path / "cupy_kernels.cpp"
+    source.write_text(_host_translation_unit())
+    result = subprocess.run(
+        [compiler, "-std=c++14", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", str(source)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+
+
+def test_headers_use_only_std_names_the_gpu_has():
+    """NVRTC has no C++ standard library: the CuPy preamble supplies the std::
+    names in _cupy.STD_NAMES (CUDA's math functions, fixed-width integers,
+    is_same), and nothing else."""
+    import re
+
+    for header in sorted(_cupy.kernel_dir().glob("*.hpp")):
+        used = set(re.findall(r"\bstd::(\w+)", header.read_text()))
+        assert used <= _cupy.STD_NAMES, (
+            f"{header.name} uses std::{sorted(used - _cupy.STD_NAMES)}, which NVRTC lacks; "
+            "add it to actgrad/_cupy.py's shim")
+
+
+def test_preamble_inlines_every_local_header_once():
+    for act in ACTIVATIONS:
+        text = _cupy.preamble(act.header)
+        assert '#include "' not in text and "#pragma once" not in text
+        assert text.count("enum class FormKind") == 1
+        assert "actgrad_compute<float16>" in text
+
+
+def test_kernels_on_the_gpu():
+    cupy = pytest.importorskip("cupy")
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            pytest.skip("no CUDA device")
+    except Exception as exc:
+        pytest.skip(f"no CUDA device: {exc}")
+    import numpy as np
+
+    import actgrad as ag
+
+    x = np.array([-2.0, -0.0, 0.0, 0.5, 3.0, 7.0, np.inf, -np.inf, np.nan])
+    for dtype in ("float16", "float32", "float64"):
+        xs = x.astype(dtype)
+        y = ag.leaky_relu_backward(cupy.ones_like(cupy.asarray(xs)), cupy.asarray(xs),
+                                   negative_slope=0.2)
+        assert isinstance(y, cupy.ndarray) and y.dtype == xs.dtype
+        np.testing.assert_array_equal(
+            y.get(), ag.leaky_relu_backward(np.ones_like(xs), xs, negative_slope=0.2))
