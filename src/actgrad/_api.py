@@ -34,10 +34,12 @@ __all__: list[str] = []
 _PLAIN = """\
 def {name}({arrays}, /, *args, out=None, **kwargs):
     if {fast}:
-        if args or kwargs:
+        if args:  # positional out
             if out is not None:
                 kwargs["out"] = out
             return _ufunc({arrays}, *args, **kwargs)
+        if kwargs:
+            return _ufunc({arrays}, out=out, **kwargs)
         if out is None:
             return _ufunc({arrays})
         return _ufunc({arrays}, out=out)

@@ -101,7 +101,8 @@ CASE_FORM_PARAMS = [
     pytest.param(case, form, id=f"{case.id}-{form.kind}") for case in CASES for form in FORMS
 ]
 PARAMETERISED_CASE_PARAMS = [p for p in CASE_PARAMS if p.values[0].act.params]
-PUBLIC_NAMES = [name for name in ag.__all__ if name != "ufuncs"]
+#: the activation functions (ag.__all__ also holds helpers such as `ufuncs`)
+PUBLIC_NAMES = [act.function_name(form) for act in ACTIVATIONS for form in FORMS]
 
 
 def dtype_id(dtype) -> str:

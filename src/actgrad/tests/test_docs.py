@@ -11,7 +11,11 @@ import pytest
 
 import actgrad as ag
 
+from actgrad._table import ACTIVATIONS, FORMS
+
 from .conftest import CASE_FORM_PARAMS, PUBLIC_NAMES
+
+ACTS = {act.name: act for act in ACTIVATIONS}
 
 
 def _run_doctest(obj, name):
@@ -75,5 +79,6 @@ def test_docstring_states_the_spec_convention_at_kinks(case, form):
 
 def test_ufunc_docstrings_start_with_numpy_signature():
     # NumPy prepends the ufunc signature; the description follows.
-    assert ag.relu.__doc__.startswith("relu(x, /, out=None")
-    assert isinstance(ag.relu, np.ufunc)
+    assert ag.ufuncs.relu.__doc__.startswith("relu(x, /, out=None")
+    assert isinstance(ag.ufuncs.relu, np.ufunc)
+    assert ag.relu.__doc__ == ACTS["relu"].docstring(FORMS[0])

@@ -45,13 +45,15 @@ def test_signature_has_spec_parameters_and_defaults(name, form):
     assert name in ACTS, f"{name} from SPEC.md is missing from the table"
     fn = getattr(ag, name + form.suffix)
     if not SPEC_PARAMETERS[name]:
-        assert isinstance(fn, np.ufunc)
+        assert isinstance(fn.ufunc, np.ufunc)
         return
     sig = inspect.signature(fn)
     params = list(sig.parameters.values())
     arrays = ["grad_output", "x"] if form.kind == "backward" else ["x"]
     assert [p.name for p in params[: len(arrays)]] == arrays
-    keywords = {p.name: p.default for p in params[len(arrays):] if p.kind != p.VAR_KEYWORD}
+    keywords = {p.name: p.default for p in params[len(arrays):]
+                if p.kind == p.POSITIONAL_OR_KEYWORD}
+    assert sig.parameters["out"].kind == inspect.Parameter.KEYWORD_ONLY
     assert keywords == SPEC_PARAMETERS[name]
     assert params[-1].kind == inspect.Parameter.VAR_KEYWORD  # **ufunc_kwargs
 
