@@ -161,12 +161,12 @@ template <> struct AxisOp<kernels::prelu, AxisKind::backward> {
         const Row<S, C, K> g{a[0] + off_g, st[2]}, x{a[1] + off_x, st[5]};
         const C w = load<S, C>(a[2] + c * st[6]);
         const OutRow<O, C, K> gi{a[3] + i * st[7] + c * st[8], st[9]};
-        kernels::Neumaier<C> sum;
-        for (npy_intp j = 0; j < n; ++j) {
+        kernels::LaneSum<C> sum;
+        kernels::lane_loop<kernels::lanes<C>>(n, [&](npy_intp j, int lane) {
             const C gj = g[j], xj = x[j];
             gi.set(j, kernels::prelu::backward_x(gj, xj, w));
-            sum.add(kernels::prelu::backward_w(gj, xj));
-        }
+            sum.add(lane, kernels::prelu::backward_w(gj, xj));
+        });
         return sum.value();
     }
 

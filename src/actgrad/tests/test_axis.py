@@ -19,6 +19,7 @@ products, likewise to 4 ulp plus eps*sum|g_i*x_i|.
 from __future__ import annotations
 
 import doctest
+import pickle
 import warnings
 
 import mpmath
@@ -122,6 +123,14 @@ def test_every_form_is_public_and_documented(act, form):
         assert section in doc
     assert act.formula in doc and act.derivative in doc
     assert doc in raw.__doc__
+
+
+@pytest.mark.parametrize(("act", "form"), FORMS, ids=FORM_IDS)
+def test_pickles_by_name(act, form):
+    # dask ships functions to its workers by module and name.
+    name = act.function_name(form)
+    assert pickle.loads(pickle.dumps(getattr(ag, name))) is getattr(ag, name)
+    assert pickle.loads(pickle.dumps(getattr(ag.ufuncs, name))) is getattr(ag.ufuncs, name)
 
 
 @pytest.mark.parametrize(("act", "form"), FORMS, ids=FORM_IDS)
