@@ -132,4 +132,13 @@ for _act in ACTIVATIONS:
         __all__.append(_act.function_name(_form))
 del _act, _form
 
+# The activations along an axis (softmax, log_softmax, glu, prelu): thin
+# functions over their ufuncs, one per calling convention (see _axis.py).
+from ._axis import public_functions as _axis_public_functions  # noqa: E402
+
+for _name, _function in _axis_public_functions():
+    globals()[_name] = _function
+    __all__.append(_name)
+del _name, _function
+
 _protocols.register_quantity_types()

@@ -325,3 +325,293 @@ ACTIVATIONS: tuple[Activation, ...] = (
         },
     ),
 )
+
+
+# ---------------------------------------------------------------------------
+# Activations along an axis: softmax, log_softmax, glu (over one axis of x)
+# and prelu (a learnable weight along axis 1).  They are generalized ufuncs
+# (or, for prelu's forward and derivative, ufuncs of two arrays) behind thin
+# functions that take ``axis=``; the forms differ from activation to
+# activation, so each entry lists its own.
+
+
+@dataclass(frozen=True)
+class AxisForm:
+    """One public function of an axis activation, and the ufunc behind it."""
+
+    suffix: str
+    kind: str  # the C++ AxisKind
+    arrays: tuple[str, ...]
+    #: the gufunc signature; "" for an elementwise ufunc
+    signature: str
+    title: str
+    #: what the form computes, after the activation's formula and derivative
+    computes: str
+    returns: str
+    #: how the raw ufunc in actgrad.ufuncs is called
+    ufunc_usage: str
+
+
+@dataclass(frozen=True)
+class AxisActivation:
+    name: str
+    header: str
+    #: how the public functions map their arguments onto the ufunc:
+    #: "axis" (a gufunc over one axis), "halves" (a gufunc over the two halves
+    #: of one axis), "channel" (a weight broadcast along axis 1)
+    convention: str
+    summary: str
+    formula: str
+    derivative: str
+    #: edge conventions: masked rows, +-inf, NaN, kinks
+    conventions: str
+    forms: tuple[AxisForm, ...]
+    #: doctest lines after EXAMPLE_SETUP's imports, shared by every form
+    example_setup: str
+    #: per form suffix: (call, output)
+    examples: dict
+    #: the torch.nn.functional function with the same semantics
+    torch_name: str
+    #: accuracy bound in ulp against mpmath, per form suffix, float32/float64
+    tolerance_ulp: dict
+    kernel: str = ""
+    references: tuple[str, ...] = ()
+
+    @property
+    def kernel_struct(self) -> str:
+        return self.kernel or self.name
+
+    def function_name(self, form: AxisForm) -> str:
+        return self.name + form.suffix
+
+    def docstring(self, form: AxisForm) -> str:
+        return _render_axis_docstring(self, form)
+
+    def ufunc_docstring(self, form: AxisForm) -> str:
+        kind = f"Generalized ufunc with signature {form.signature}" if form.signature else "Ufunc"
+        return (f"{kind} behind actgrad.{self.function_name(form)}: {form.ufunc_usage}\n\n"
+                + self.docstring(form))
+
+
+_AXIS_PARAM = {
+    "axis": ["axis : int, default -1", "    The axis along which the rows run."],
+    "halves": ["axis : int, default -1",
+               "    The axis split into halves a (first) and b (second); its length",
+               "    must be even (ValueError otherwise)."],
+}
+
+_ARRAY_DOC = {
+    "x": ["x : array_like", "    Input; integer and bool inputs are computed in float64."],
+    "grad_output": ["grad_output : array_like",
+                    "    Gradient of the loss with respect to the function's output; it",
+                    "    broadcasts against that output."],
+    "weight": ["weight : array_like",
+               "    The slopes for x <= 0: one element, or one per channel (x.shape[1]",
+               "    elements, 1-D), as in PyTorch."],
+}
+
+
+def _render_axis_docstring(act: AxisActivation, form: AxisForm) -> str:
+    name = act.name
+    lines = [form.title.format(name=name, summary=act.summary), ""]
+    lines += ["    " + line for line in (act.formula, act.derivative, *form.computes.split("\n"))
+              if line]
+    lines += ["", *act.conventions.split("\n"), ""]
+    lines += ["Parameters", "----------"]
+    for array in form.arrays:
+        lines += _ARRAY_DOC[array]
+    if act.convention in _AXIS_PARAM:
+        lines += _AXIS_PARAM[act.convention]
+        lines += ["out : ndarray, optional",
+                  "    Where to put the result; its shape must be the result's, and the",
+                  "    result must cast to its dtype (``casting='same_kind'``)."]
+    if form.kind != "backward" or act.convention != "channel":
+        lines += ["**ufunc_kwargs",
+                  "    ``dtype``, ``casting``, ``order`` and the other keywords of the ufunc."]
+    lines += ["", "Returns", "-------", *form.returns.split("\n"), ""]
+    lines += ["Notes", "-----",
+              "float16 is computed in float32 and rounded once; float32, float64 and",
+              "long double keep their dtype. No RuntimeWarning is raised for any input.",
+              f"The raw ufunc is ``actgrad.ufuncs.{act.function_name(form)}``"
+              + (f" (signature ``{form.signature}``)." if form.signature else "."), ""]
+    if act.references:
+        lines += ["References", "----------"]
+        lines += [f".. [{i + 1}] {r}" for i, r in enumerate(act.references)] + [""]
+    call, output = act.examples[form.suffix]
+    lines += ["Examples", "--------", ">>> import numpy as np", ">>> import actgrad as ag"]
+    lines += act.example_setup.rstrip("\n").split("\n")
+    lines += [">>> " + call, output]
+    return "\n".join(lines) + "\n"
+
+
+def _softmax_like(name, *, summary, formula, derivative, backward, conventions,
+                  examples, tolerance_ulp):
+    return AxisActivation(
+        name=name, header="axis_loops.hpp", convention="axis", summary=summary,
+        formula=formula, derivative=derivative, conventions=conventions,
+        forms=(
+            AxisForm("", "f", ("x",), "(n)->(n)", "{summary}", "",
+                     "ndarray\n    The same shape as x, and its dtype (float64 for integers).",
+                     "it works on the last axis, or on any with "
+                     "``axes=[(axis,), (axis,)]``."),
+            AxisForm("_backward", "backward", ("grad_output", "x"), "(n),(n)->(n)",
+                     "Backward pass of `{name}` along an axis, from x: "
+                     "the gradient with respect to x.",
+                     backward,
+                     "ndarray\n    The gradient with respect to x, of the broadcast shape.",
+                     "``(grad_output, x)`` on the last axis, or on any with "
+                     "``axes=[(axis,)] * 3``."),
+        ),
+        example_setup=(
+            ">>> x = np.array([[0.0, 0.0, 0.0, 0.0], [5.0, -np.inf, 5.0, -np.inf], [-np.inf] * 4])\n"
+            ">>> g = np.array([[1.0, 2.0, 3.0, 4.0]] * 3)"
+        ),
+        examples=examples, torch_name=name, tolerance_ulp=tolerance_ulp,
+    )
+
+
+AXIS_ACTIVATIONS: tuple[AxisActivation, ...] = (
+    _softmax_like(
+        "softmax",
+        summary="Softmax along an axis: exponentials normalised to sum to 1 in each row.",
+        formula="s_i = exp(x_i - m) / sum_j exp(x_j - m),   m = max_j x_j",
+        derivative="d s_i / d x_j = s_i * (delta_ij - s_j)",
+        backward="grad_x = s * (grad_output - sum(grad_output * s))",
+        conventions=(
+            "A row that is all -inf (fully masked) gives zeros, not NaN, and its\n"
+            "backward pass zeros. Entries at +inf share their row equally (the limit\n"
+            "as they grow together): softmax([inf, 1, inf]) = [0.5, 0, 0.5]. NaN\n"
+            "anywhere in a row of x gives a row of NaN. The backward pass is 0 where\n"
+            "s is 0, whatever grad_output holds there. It recomputes s from x in the\n"
+            "output buffer: three passes over each row, no temporary arrays. Each\n"
+            "result is within a few ulp of the exact value (the row's maximum is\n"
+            "subtracted exactly and its sums are compensated)."
+        ),
+        examples={
+            "": ("ag.softmax(x)",
+                 "array([[0.25, 0.25, 0.25, 0.25],\n"
+                 "       [0.5 , 0.  , 0.5 , 0.  ],\n"
+                 "       [0.  , 0.  , 0.  , 0.  ]])"),
+            "_backward": ("ag.softmax_backward(g, x)",
+                          "array([[-0.375, -0.125,  0.125,  0.375],\n"
+                          "       [-0.5  ,  0.   ,  0.5  ,  0.   ],\n"
+                          "       [ 0.   ,  0.   ,  0.   ,  0.   ]])"),
+        },
+        tolerance_ulp={"": 4.0, "_backward": 4.0},
+    ),
+    _softmax_like(
+        "log_softmax",
+        summary="Log-softmax along an axis: x minus the log-sum-exp of its row.",
+        formula="l_i = (x_i - m) - log(sum_j exp(x_j - m)),   m = max_j x_j",
+        derivative="d l_i / d x_j = delta_ij - s_j,   s = softmax(x)",
+        backward="grad_x = grad_output - s * sum(grad_output)",
+        conventions=(
+            "A row that is all -inf (fully masked) gives -inf, and its backward pass\n"
+            "zeros, not NaN. Entries at +inf share their row equally: log_softmax of\n"
+            "[inf, 1, inf] is [-log 2, -inf, -log 2]. NaN anywhere in a row of x\n"
+            "gives a row of NaN. Where s is 0 the backward pass is grad_output. It\n"
+            "recomputes s from x in the output buffer: three passes over each row, no\n"
+            "temporary arrays. The log-sum-exp is log1p of the sum of all terms but\n"
+            "the maximum's, so each result is within a few ulp of the exact value."
+        ),
+        examples={
+            "": ("ag.log_softmax(x)",
+                 "array([[-1.38629436, -1.38629436, -1.38629436, -1.38629436],\n"
+                 "       [-0.69314718,        -inf, -0.69314718,        -inf],\n"
+                 "       [       -inf,        -inf,        -inf,        -inf]])"),
+            "_backward": ("ag.log_softmax_backward(g, x)",
+                          "array([[-1.5, -0.5,  0.5,  1.5],\n"
+                          "       [-4. ,  2. , -2. ,  4. ],\n"
+                          "       [ 0. ,  0. ,  0. ,  0. ]])"),
+        },
+        tolerance_ulp={"": 4.0, "_backward": 4.0},
+    ),
+    AxisActivation(
+        name="glu", header="axis_loops.hpp", convention="halves",
+        summary="Gated linear unit: the first half of an axis gated by the second.",
+        formula="glu(x) = a * sigmoid(b),   (a, b) = the halves of x along the axis",
+        derivative="d/da = sigmoid(b),   d/db = a * sigmoid(b) * sigmoid(-b)",
+        conventions=(
+            "a = +-inf gives +-inf for every b but -inf (sigmoid(b) > 0), where\n"
+            "inf * 0 is NaN. NaN in a or b gives NaN in that output, and in both\n"
+            "halves of the gradient. The backward pass is 0 where the derivative is\n"
+            "0 (d/da at b = -inf; d/db at b = +-inf or a = 0), whatever grad_output.\n"
+            "sigmoid and its derivative are computed from exp(-|b|), so both tails\n"
+            "keep their digits (no 1 - sigmoid)."
+        ),
+        forms=(
+            AxisForm("", "f", ("x",), "(2,n)->(n)", "{summary}", "",
+                     "ndarray\n    x's shape with the axis halved, and x's dtype "
+                     "(float64 for integers).",
+                     "on x with the axis split as ``x.reshape(..., 2, n)`` "
+                     "(a = [..., 0, :], b = [..., 1, :])."),
+            AxisForm("_backward", "backward", ("grad_output", "x"), "(n),(2,n)->(2,n)",
+                     "Backward pass of `glu`: the gradient with respect to x, both halves.",
+                     "grad_x = concatenate([grad_output * d/da, "
+                     "grad_output * d/db], axis)",
+                     "ndarray\n    The gradient with respect to x, of x's shape (broadcast).",
+                     "``(grad_output, x split as x.reshape(..., 2, n))``, result "
+                     "split the same way."),
+        ),
+        example_setup=(
+            ">>> x = np.array([[4.0, 2.0, 0.0, np.inf], [1.0, 3.0, np.inf, -np.inf]])\n"
+            ">>> g = np.ones((2, 2))"
+        ),
+        examples={
+            "": ("ag.glu(x)", "array([[2., 2.],\n       [1., 0.]])"),
+            "_backward": ("ag.glu_backward(g, x)",
+                          "array([[0.5, 1. , 1. , 0. ],\n       [1. , 0. , 0. , 0. ]])"),
+        },
+        torch_name="glu", tolerance_ulp={"": 4.0, "_backward": 4.0},
+        references=("Y. N. Dauphin et al., Language Modeling with Gated Convolutional "
+                    "Networks, ICML 2017.",),
+    ),
+    AxisActivation(
+        name="prelu", header="axis_loops.hpp", convention="channel",
+        summary="Parametric ReLU: leaky_relu with a learnable slope per channel (axis 1).",
+        formula="prelu(x, w) = x if x > 0 else w * x",
+        derivative="d/dx = 1 if x > 0 else w,   d/dw = 0 if x > 0 else x",
+        conventions=(
+            "weight has one element (used everywhere) or one per channel, broadcast\n"
+            "along axis 1 of x (PyTorch's convention; x of fewer than 2 dimensions\n"
+            "takes one element). At the kink d/dx(0) = w, as in PyTorch. NaN in x\n"
+            "gives NaN. The backward pass is 0 where the derivative is 0 (d/dx where\n"
+            "x <= 0 and w = 0; d/dw where x >= 0), whatever grad_output."
+        ),
+        forms=(
+            AxisForm("", "f", ("x", "weight"), "", "{summary}", "",
+                     "ndarray\n    x's shape; the dtype of x and weight promoted "
+                     "(float64 for integers).",
+                     "elementwise in (x, weight), which broadcast as for any ufunc."),
+            AxisForm("_grad", "grad", ("x", "weight"), "",
+                     "Derivative of `prelu` with respect to x, elementwise.",
+                     "",
+                     "ndarray\n    x's shape; the dtype of x and weight promoted.",
+                     "elementwise in (x, weight), which broadcast as for any ufunc."),
+            AxisForm("_backward", "backward", ("grad_output", "x", "weight"),
+                     "(m,c,n),(m,c,n),(c)->(m,c,n),(c)",
+                     "Backward pass of `prelu`: the gradients with respect to x and weight.",
+                     "grad_input = grad_output * d/dx\n"
+                     "grad_weight = sum of grad_output * d/dw over all axes but 1",
+                     "grad_input : ndarray\n    x's shape.\n"
+                     "grad_weight : ndarray\n    weight's shape: the sum over every "
+                     "element that shares the weight.\nBoth are computed in one pass "
+                     "over x (compensated sums).",
+                     "``(grad_output, x, weight)`` with x viewed as (batch, channel, "
+                     "rest) and one weight per channel."),
+        ),
+        example_setup=(
+            ">>> x = np.array([[-2.0, -1.0], [4.0, -6.0]])\n"
+            ">>> w = np.array([0.25, 0.5])\n"
+            ">>> g = np.ones((2, 2))"
+        ),
+        examples={
+            "": ("ag.prelu(x, w)", "array([[-0.5, -0.5],\n       [ 4. , -3. ]])"),
+            "_grad": ("ag.prelu_grad(x, w)", "array([[0.25, 0.5 ],\n       [1.  , 0.5 ]])"),
+            "_backward": ("ag.prelu_backward(g, x, w)",
+                          "(array([[0.25, 0.5 ],\n       [1.  , 0.5 ]]), array([-2., -7.]))"),
+        },
+        torch_name="prelu", tolerance_ulp={"": 0.0, "_grad": 0.0, "_backward": 0.0},
+        references=("K. He et al., Delving Deep into Rectifiers, ICCV 2015.",),
+    ),
+)

@@ -35,9 +35,20 @@ def ufunc_doc(act, form):
             f"that broadcasts,\n{act.function_name(form)}({inputs}).\n\n" + doc)
 
 
+def axis_entry(act, form):
+    """A ufunc of an activation along an axis: a gufunc, or elementwise in two arrays."""
+    op = f"AxisOp<kernels::{act.kernel_struct}, AxisKind::{form.kind}>"
+    name = c_string(act.function_name(form))
+    doc = c_string(act.ufunc_docstring(form))
+    if form.signature:
+        return f"    {{{name}, {doc},\n     &make_gufunc_loops<{op}>, {c_string(form.signature)}}},"
+    return f"    {{{name}, {doc},\n     &make_loops<{op}, 0, false>}},"
+
+
 def main(table_path, out_path):
     table = load_table(table_path)
-    headers = sorted({act.header for act in table.ACTIVATIONS})
+    headers = sorted({act.header for act in table.ACTIVATIONS}
+                     | {act.header for act in table.AXIS_ACTIVATIONS})
     entries = []
     for act in table.ACTIVATIONS:
         for form in table.FORMS:
@@ -47,6 +58,8 @@ def main(table_path, out_path):
                 f"    {{{c_string(act.function_name(form))}, {c_string(ufunc_doc(act, form))},\n"
                 f"     &make_loops<{op}, {len(act.params)}, {keep}>}},"
             )
+    for act in table.AXIS_ACTIVATIONS:
+        entries.extend(axis_entry(act, form) for form in act.forms)
     text = "// Generated from _table.py by generate_registration.py; do not edit.\n"
     text += "".join(f'#include "{h}"\n' for h in headers)
     text += "\nstatic const UfuncEntry ufunc_entries[] = {\n" + "\n".join(entries) + "\n};\n"

@@ -126,6 +126,7 @@ struct LoopSet {
     std::vector<void *> data;
     std::vector<char> types;
     int n_in = 0;
+    int n_out = 1;
 };
 
 // A storage type with its NumPy type code (npy_bool and npy_ubyte share a C type).

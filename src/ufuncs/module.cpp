@@ -16,6 +16,8 @@ struct UfuncEntry {
     const char *name;
     const char *doc;
     LoopSet (*make_loops)();
+    // A generalized ufunc's signature, such as "(n)->(n)"; null for elementwise.
+    const char *signature = nullptr;
 };
 
 #include "registration.inc"
@@ -52,9 +54,9 @@ PyMODINIT_FUNC PyInit__ufuncs(void) {
     if (public_module == nullptr) goto fail;
     for (const UfuncEntry &entry : ufunc_entries) {
         LoopSet &set = loop_sets.emplace_back(entry.make_loops());
-        PyObject *ufunc = PyUFunc_FromFuncAndData(
+        PyObject *ufunc = PyUFunc_FromFuncAndDataAndSignature(
             set.functions.data(), set.data.data(), set.types.data(), int(set.functions.size()),
-            set.n_in, 1, PyUFunc_None, entry.name, entry.doc, 0);
+            set.n_in, set.n_out, PyUFunc_None, entry.name, entry.doc, 0, entry.signature);
         if (ufunc == nullptr) goto fail;
         reinterpret_cast<PyUFuncObject *>(ufunc)->type_resolver = resolve_types;
         if (PyObject_SetAttrString(ufunc, "__module__", public_module) < 0 ||

@@ -1,0 +1,229 @@
+"""The public functions of the activations along an axis.
+
+Each is a thin function over a ufunc of ``actgrad._ufuncs``, written once per
+calling convention of the table (``AxisActivation.convention``):
+
+``axis``     softmax, log_softmax: a gufunc ``(n)->(n)`` called with
+             ``axes=`` from ``axis=``;
+``halves``   glu: the axis split into halves, ``x.reshape(..., 2, n)`` (a
+             view), for a gufunc ``(2,n)->(n)``;
+``channel``  prelu: a weight of one element or one per channel (axis 1),
+             reshaped to broadcast against x for an elementwise ufunc; the
+             backward pass is a gufunc over x viewed as (batch, channel, rest)
+             that also sums grad_weight.
+
+Without ``out=``, the result is allocated like x (``np.empty_like``), so that
+it keeps x's memory layout whichever axis the rows run along.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
+
+from . import _ufuncs
+from ._table import AXIS_ACTIVATIONS, AxisActivation, AxisForm
+
+# The result dtype of one input dtype (by dtype.char): floats keep theirs,
+# bool and integers give float64.  Other kinds are left to the ufunc, which
+# raises TypeError naming the function and the dtype.
+_RESULT_DTYPE = {c: np.dtype(c) for c in "efdg"}
+_RESULT_DTYPE.update({c: np.dtype("d") for c in "?bBhHiIlLqQ"})
+
+
+def _array(x):
+    """x itself if it is an array or speaks __array_ufunc__, else np.asarray(x)."""
+    if type(x) is np.ndarray or hasattr(x, "__array_ufunc__"):
+        return x
+    return np.asarray(x)
+
+
+def _single_out(out):
+    if type(out) is tuple:
+        if len(out) != 1:
+            raise ValueError(f"out must be an array or a tuple of one array, got {len(out)}")
+        return out[0]
+    return out
+
+
+def _new_out(x, *others, shape=None):
+    """An output like x (layout, shape or `shape`), or None to let the ufunc allocate."""
+    if type(x) is not np.ndarray:
+        return None
+    dtype = x.dtype
+    for other in others:
+        if type(other) is not np.ndarray:
+            return None
+        dtype = np.result_type(dtype, other.dtype)
+    result = _RESULT_DTYPE.get(dtype.char)
+    if result is None:
+        return None
+    return np.empty_like(x, dtype=result, shape=shape)
+
+
+def _axis_functions(act: AxisActivation, form: AxisForm, ufunc):
+    name = act.function_name(form)
+    if form.kind == "f":
+
+        def function(x, axis=-1, *, out=None, **ufunc_kwargs):
+            x = _array(x)
+            # Counted from the end, as everywhere here, so that an out= with
+            # more leading axes than x broadcasts as for any ufunc.
+            ax = normalize_axis_index(axis, x.ndim, name) - x.ndim
+            out = _single_out(out)
+            if out is None and not ufunc_kwargs:
+                out = _new_out(x)
+            return ufunc(x, axes=[(ax,), (ax,)], out=out, **ufunc_kwargs)
+
+    else:
+
+        def function(grad_output, x, axis=-1, *, out=None, **ufunc_kwargs):
+            g, x = _array(grad_output), _array(x)
+            nd = max(g.ndim, x.ndim)
+            # Counted from the end, so that it names the same axis in every
+            # operand after broadcasting.
+            ax = normalize_axis_index(axis, nd, name) - nd
+            out = _single_out(out)
+            if out is None and not ufunc_kwargs and g.shape == x.shape:
+                out = _new_out(x, g)
+            return ufunc(g, x, axes=[(ax,), (ax,), (ax,)], out=out, **ufunc_kwargs)
+
+    return function
+
+
+def _split_axis(name, x, axis):
+    """x with `axis` split into (2, n) (a view), the axis index, and n."""
+    ax = normalize_axis_index(axis, x.ndim, name)
+    length = x.shape[ax]
+    if length % 2:
+        raise ValueError(
+            f"{name}: the axis to split in halves must have even length, "
+            f"got axis {axis} of length {length}"
+        )
+    half = length // 2
+    return x.reshape(x.shape[:ax] + (2, half) + x.shape[ax + 1:]), ax, half
+
+
+def _halves_functions(act: AxisActivation, form: AxisForm, ufunc):
+    name = act.function_name(form)
+    if form.kind == "f":
+
+        def function(x, axis=-1, *, out=None, **ufunc_kwargs):
+            x = _array(x)
+            xs, ax, half = _split_axis(name, x, axis)
+            neg = ax - x.ndim
+            out = _single_out(out)
+            if out is None and not ufunc_kwargs:
+                out = _new_out(x, shape=x.shape[:ax] + (half,) + x.shape[ax + 1:])
+            return ufunc(xs, axes=[(neg - 1, neg), (neg,)], out=out, **ufunc_kwargs)
+
+    else:
+
+        def function(grad_output, x, axis=-1, *, out=None, **ufunc_kwargs):
+            g, x = _array(grad_output), _array(x)
+            xs, ax, half = _split_axis(name, x, axis)
+            neg = ax - x.ndim  # from the end: the same axis in g, x and out
+            out = _single_out(out)
+            if out is None and not ufunc_kwargs and g.shape == x.shape[:ax] + (half,) + x.shape[ax + 1:]:
+                out = _new_out(x, g)
+            if out is None:
+                result = ufunc(g, xs, axes=[(neg,), (neg - 1, neg), (neg - 1, neg)],
+                               **ufunc_kwargs)
+                return result.reshape(result.shape[:neg - 1] + (2 * half,)
+                                      + result.shape[len(result.shape) + neg + 1:])
+            if not isinstance(out, np.ndarray):
+                raise TypeError(f"{name}: out must be an ndarray, got {type(out).__name__}")
+            oax = normalize_axis_index(neg, out.ndim, name)
+            if out.shape[oax] != 2 * half:
+                raise ValueError(
+                    f"{name}: out has shape {out.shape}, but the result's axis {axis} "
+                    f"has length {2 * half}"
+                )
+            outs = out.reshape(out.shape[:oax] + (2, half) + out.shape[oax + 1:])
+            ufunc(g, xs, axes=[(neg,), (neg - 1, neg), (neg - 1, neg)], out=outs,
+                  **ufunc_kwargs)
+            return out
+
+    return function
+
+
+def _prelu_weight(name, x_shape, weight, *, for_broadcast):
+    """weight checked against x's channels; reshaped to broadcast along axis 1
+    (for_broadcast) or to one element per channel."""
+    if type(weight) in (int, float):  # a Python scalar stays weak in promotion
+        if for_broadcast:
+            return weight
+        weight = np.asarray(weight)
+    w = np.asarray(weight)
+    if w.dtype.kind not in "biuf":
+        # Let the ufunc raise its TypeError naming the function and dtype.
+        return w if for_broadcast else w.reshape(-1)
+    channels = x_shape[1] if len(x_shape) >= 2 else 1
+    if w.size == 1:
+        return w.reshape(()) if for_broadcast else np.broadcast_to(w.reshape(1), (channels,))
+    if w.ndim == 1 and len(x_shape) >= 2 and w.shape[0] == channels:
+        if for_broadcast:
+            return w.reshape((channels,) + (1,) * (len(x_shape) - 2))
+        return w
+    raise ValueError(
+        f"{name}: weight must have 1 element or one per channel (x.shape[1], 1-D); "
+        f"got weight of shape {w.shape} for x of shape {tuple(x_shape)}"
+    )
+
+
+def _channel_functions(act: AxisActivation, form: AxisForm, ufunc):
+    name = act.function_name(form)
+    if form.kind != "backward":
+
+        def function(x, weight, **ufunc_kwargs):
+            x = _array(x)
+            w = _prelu_weight(name, np.shape(x), weight, for_broadcast=True)
+            return ufunc(x, w, **ufunc_kwargs)
+
+        return function
+
+    def function(grad_output, x, weight):
+        x = np.asarray(x)
+        g = np.asarray(grad_output)
+        w_in = weight if type(weight) not in (int, float) else np.asarray(
+            weight, dtype=np.result_type(g.dtype, x.dtype, weight))
+        w = _prelu_weight(name, x.shape, w_in, for_broadcast=False)
+        try:
+            g = np.broadcast_to(g, x.shape)
+        except ValueError:
+            raise ValueError(
+                f"{name}: grad_output of shape {g.shape} does not broadcast to x's shape "
+                f"{x.shape}"
+            ) from None
+        if x.ndim >= 2:
+            view = (x.shape[0], x.shape[1], math.prod(x.shape[2:]))
+        else:
+            view = (1, 1, x.size)
+        # Merging the trailing axes is a view unless x's strides forbid it.
+        grad_input, grad_weight = ufunc(g.reshape(view), x.reshape(view), w,
+                                        axes=[(0, 1, 2), (0, 1, 2), (0,), (0, 1, 2), (0,)])
+        shape = np.shape(w_in)
+        if w.shape != shape or np.size(w_in) != grad_weight.size:  # one weight for all
+            grad_weight = grad_weight.sum(dtype=grad_weight.dtype)
+        return grad_input.reshape(x.shape), np.asarray(grad_weight).reshape(shape)
+
+    return function
+
+
+_CONVENTIONS = {"axis": _axis_functions, "halves": _halves_functions,
+                "channel": _channel_functions}
+
+
+def public_functions():
+    """(name, function) for every form of every activation along an axis."""
+    for act in AXIS_ACTIVATIONS:
+        for form in act.forms:
+            name = act.function_name(form)
+            function = _CONVENTIONS[act.convention](act, form, getattr(_ufuncs, name))
+            function.__name__ = function.__qualname__ = name
+            function.__module__ = "actgrad"
+            function.__doc__ = act.docstring(form)
+            function.ufunc = getattr(_ufuncs, name)
+            yield name, function

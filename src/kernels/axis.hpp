@@ -1,0 +1,358 @@
+// The activations along an axis: softmax, log_softmax, glu, prelu.
+//
+// Row kernels are templates over the compute type T and over accessors:
+// an input row `x` with `x[i]`, an output row `out` with `out.set(i, v)`
+// and, where `out.scratch()` is true (the output stores T exactly and is no
+// input), `out.get(i)`, so that a kernel may park an intermediate there
+// instead of recomputing it.  An output may be the very memory of an input
+// (NumPy does not copy an operand passed as both): every kernel reads x[i]
+// and g[i] before it writes out[i], and reads no input at i after that unless
+// scratch() is false.
+// No Python, no NumPy; the adapters in ufuncs/axis_loops.hpp supply the rows.
+//
+// Accuracy (checked against mpmath in tests/test_axis.py):
+//   - x_i - max is formed exactly as hi + lo (TwoSum), and exp(x_i - max)
+//     as exp(hi) * (1 + lo), so a large spread in the row costs no digits;
+//   - sums are compensated (Neumaier), and the row's maximum term 1 is kept
+//     out of the sum S of the others, so log(1 + S) is log1p(S): exact to a
+//     few ulp even when S is tiny;
+//   - log_softmax = (hi - log1p(S)) + lo adds two non-positive numbers.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+#include "piecewise_linear.hpp"
+
+// The row kernels are inlined into the loops that call them, which are built
+// once per target (AVX-512, AVX2, baseline): a kernel left out of line would
+// run at the baseline target.
+#if defined(__GNUC__)
+#define ACTGRAD_KERNEL inline __attribute__((always_inline))
+#else
+#define ACTGRAD_KERNEL inline
+#endif
+
+namespace actgrad::kernels {
+
+using index_t = std::ptrdiff_t;
+
+// The elementary functions of this file, behind one name each so that a
+// vectorised implementation can replace them without touching the kernels.
+template <class T> inline T axis_exp(T x) { return std::exp(x); }
+template <class T> inline T axis_log1p(T x) { return std::log1p(x); }
+
+template <class T> constexpr T inf_v = std::numeric_limits<T>::infinity();
+template <class T> constexpr T nan_v = std::numeric_limits<T>::quiet_NaN();
+
+// Below this, exp(x) is subnormal: log of the smallest normal number.
+template <class T>
+constexpr T exp_subnormal_below = T(std::numeric_limits<T>::min_exponent - 1) *
+                                  T(0.693147180559945309417232121458176568L);
+
+// One step of compensated (Neumaier) summation: the error of s + v goes to c.
+template <class T> ACTGRAD_KERNEL void neumaier_add(T &s, T &c, T v) {
+    const T t = s + v;
+    c += std::fabs(s) >= std::fabs(v) ? (s - t) + v : (v - t) + s;
+    s = t;
+}
+
+template <class T> struct Neumaier {
+    T s = T(0);
+    T c = T(0);
+    void add(T v) { neumaier_add(s, c, v); }
+    T value() const { return s + c; }
+};
+
+// The row loops keep one accumulator per lane, element i in lane i % lanes:
+// no dependence from one element to the next, so that a contiguous loop
+// vectorises (and a scalar one overlaps its exp calls), in the same order,
+// to the same bits, for every stride and input dtype.
+template <class T> constexpr int lanes = sizeof(T) >= 16 ? 4 : int(64 / sizeof(T));
+
+template <int L, class Body> ACTGRAD_KERNEL void lane_loop(index_t n, Body &&body) {
+    index_t i = 0;
+    for (; i + L <= n; i += L) {
+        for (int j = 0; j < L; ++j) body(i + j, j);
+    }
+    for (int j = 0; i < n; ++i, ++j) body(i, j);
+}
+
+// A compensated sum in lanes.
+template <class T> struct LaneSum {
+    static constexpr int L = lanes<T>;
+    T s[L] = {};
+    T c[L] = {};
+    void add(int j, T v) { neumaier_add(s[j], c[j], v); }
+    T value(T first = T(0)) const {
+        Neumaier<T> z;
+        z.add(first);
+        for (int j = 0; j < L; ++j) z.add(s[j]);
+        for (int j = 0; j < L; ++j) z.add(c[j]);
+        return z.value();
+    }
+};
+
+// x - m (m the row maximum, finite or +inf) as hi + lo with hi + lo exact
+// (Knuth's TwoSum).  x == m gives (0, 0), also for x = m = +inf; where hi is
+// -inf, lo is 0.
+template <class T> struct Diff {
+    T hi, lo;
+};
+template <class T> ACTGRAD_KERNEL Diff<T> diff_from_max(T x, T m) {
+    const T hi = x - m;
+    const T bb = hi - x;
+    const T lo = (x - (hi - bb)) + (-m - bb);
+    const bool top = x == m;
+    return {top ? T(0) : hi, (top || !(hi > -inf_v<T>)) ? T(0) : lo};
+}
+
+// exp(x - m) to about 1 ulp however far x lies below m.
+template <class T> ACTGRAD_KERNEL T exp_from_max(T x, T m) {
+    const Diff<T> d = diff_from_max(x, m);
+    const T e = axis_exp(d.hi);
+    return e + e * d.lo;
+}
+
+template <class Out> ACTGRAD_KERNEL void fill_row(const Out &out, index_t n, typename Out::value_type v) {
+    for (index_t i = 0; i < n; ++i) out.set(i, v);
+}
+
+// Pass 1 of every softmax kernel: the row maximum, and whether x holds a NaN.
+// A NaN, once met, stays in its lane (selects only, so the lanes vectorise).
+template <class T> struct RowMax {
+    T m;
+    bool nan;
+};
+template <class T> ACTGRAD_KERNEL T max_or_nan(T m, T v) {
+    return v != v ? v : (m < v ? v : m);
+}
+template <class T, class X> ACTGRAD_KERNEL RowMax<T> row_max(const X &x, index_t n) {
+    constexpr int L = lanes<T>;
+    T m[L];
+    for (int j = 0; j < L; ++j) m[j] = -inf_v<T>;
+    lane_loop<L>(n, [&](index_t i, int j) { m[j] = max_or_nan(m[j], T(x[i])); });
+    T r = m[0];
+    for (int j = 1; j < L; ++j) r = max_or_nan(r, m[j]);
+    return {r, r != r};
+}
+
+// Pass 2: the terms e_i = exp(x_i - m).  `top` counts the x_i equal to m (each
+// term exactly 1); `rest` sums the others, so that the sum is top + rest.
+template <class T> struct RowSum {
+    static constexpr int L = lanes<T>;
+    index_t top[L] = {};
+    LaneSum<T> rest;
+    void add(int j, T x, T m, T e) {
+        const bool is_top = x == m;
+        top[j] += is_top;
+        rest.add(j, is_top ? T(0) : e);
+    }
+    index_t tops() const {
+        index_t t = 0;
+        for (int j = 0; j < L; ++j) t += top[j];
+        return t;
+    }
+    T total() const { return rest.value(T(tops())); }  // sum of all terms, >= 1
+    // log(total) = log1p(sum of all terms but one top)
+    T log_total() const { return axis_log1p(rest.value(T(tops() - 1))); }
+};
+
+// Pass 2 runs over blocks of the row: first x and exp(x - m) into small
+// buffers (a loop of exp alone), then `body(start, len, v, e)` accumulates
+// them lane by lane.  Blocks start at multiples of the lane count, so element
+// i stays in lane i % L.
+template <class T, class X, class Body>
+ACTGRAD_KERNEL void exp_blocks(const X &x, index_t n, T m, Body &&body) {
+    constexpr int B = 4 * lanes<T>;
+    T v[B], e[B];
+    for (index_t start = 0; start < n; start += B) {
+        const int len = n - start < B ? int(n - start) : B;
+        for (int k = 0; k < len; ++k) v[k] = x[start + k];
+        for (int k = 0; k < len; ++k) e[k] = exp_from_max(v[k], m);
+        body(start, len, static_cast<const T *>(v), static_cast<const T *>(e));
+    }
+}
+
+// The special rows, shared by all four softmax kernels.  Returns true when the
+// row is done: NaN anywhere in x gives a NaN row; a row of -inf (fully masked)
+// gives `masked` (0 for softmax and both backward passes, -inf for log_softmax).
+template <class T, class Out>
+ACTGRAD_KERNEL bool special_row(const RowMax<T> &r, const Out &out, index_t n, T masked) {
+    if (r.nan) {
+        fill_row(out, n, nan_v<T>);
+        return true;
+    }
+    if (!(r.m > -inf_v<T>)) {
+        fill_row(out, n, masked);
+        return true;
+    }
+    return false;
+}
+
+// softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m).  Entries at +inf share the
+// row equally (the limit of softmax as they grow together); the rest get 0.
+struct softmax {
+    template <class T, class X, class Out> ACTGRAD_KERNEL static void f(const X &x, const Out &out, index_t n) {
+        const RowMax<T> r = row_max<T>(x, n);
+        if (special_row(r, out, n, T(0))) return;
+        const bool keep = out.scratch();
+        RowSum<T> sum;
+        exp_blocks(x, n, r.m, [&](index_t start, int len, const T *v, const T *e) {
+            lane_loop<lanes<T>>(len, [&](index_t k, int j) { sum.add(j, v[k], r.m, e[k]); });
+            if (keep) {
+                for (int k = 0; k < len; ++k) out.set(start + k, e[k]);
+            }
+        });
+        const T z = sum.total();
+        if (keep) {
+            for (index_t i = 0; i < n; ++i) out.set(i, out.get(i) / z);
+        } else {
+            for (index_t i = 0; i < n; ++i) out.set(i, exp_from_max(T(x[i]), r.m) / z);
+        }
+    }
+
+    // grad_x = s * (g - sum(g * s)).  Where s is 0 the result is 0, whatever g.
+    template <class T, class G, class X, class Out>
+    ACTGRAD_KERNEL static void backward(const G &g, const X &x, const Out &out, index_t n) {
+        const RowMax<T> r = row_max<T>(x, n);
+        if (special_row(r, out, n, T(0))) return;
+        const bool keep = out.scratch();
+        RowSum<T> sum;
+        LaneSum<T> dot;  // sum of g * e
+        exp_blocks(x, n, r.m, [&](index_t start, int len, const T *v, const T *e) {
+            lane_loop<lanes<T>>(len, [&](index_t k, int j) {
+                sum.add(j, v[k], r.m, e[k]);
+                dot.add(j, e[k] == T(0) ? T(0) : T(g[start + k]) * e[k]);
+            });
+            if (keep) {
+                for (int k = 0; k < len; ++k) out.set(start + k, e[k]);
+            }
+        });
+        const T z = sum.total();
+        const T gs = dot.value() / z;  // sum(g * s)
+        auto grad = [&](index_t i, T e) {
+            const T s = e / z;
+            return s == T(0) ? T(0) : s * (T(g[i]) - gs);
+        };
+        if (keep) {
+            for (index_t i = 0; i < n; ++i) out.set(i, grad(i, out.get(i)));
+        } else {
+            for (index_t i = 0; i < n; ++i) out.set(i, grad(i, exp_from_max(T(x[i]), r.m)));
+        }
+    }
+};
+
+// log_softmax(x)_i = (x_i - m) - log(sum_j exp(x_j - m)).
+struct log_softmax {
+    template <class T, class X, class Out> ACTGRAD_KERNEL static void f(const X &x, const Out &out, index_t n) {
+        const RowMax<T> r = row_max<T>(x, n);
+        if (special_row(r, out, n, -inf_v<T>)) return;
+        RowSum<T> sum;
+        exp_blocks(x, n, r.m, [&](index_t, int len, const T *v, const T *e) {
+            lane_loop<lanes<T>>(len, [&](index_t k, int j) { sum.add(j, v[k], r.m, e[k]); });
+        });
+        const T lse = sum.log_total();
+        for (index_t i = 0; i < n; ++i) {
+            const Diff<T> d = diff_from_max(T(x[i]), r.m);
+            out.set(i, (d.hi - lse) + d.lo);
+        }
+    }
+
+    // grad_x = g - s * sum(g).  Where s is 0 the result is g.
+    template <class T, class G, class X, class Out>
+    ACTGRAD_KERNEL static void backward(const G &g, const X &x, const Out &out, index_t n) {
+        const RowMax<T> r = row_max<T>(x, n);
+        if (special_row(r, out, n, T(0))) return;
+        const bool keep = out.scratch();
+        RowSum<T> sum;
+        LaneSum<T> gsum;
+        exp_blocks(x, n, r.m, [&](index_t start, int len, const T *v, const T *e) {
+            lane_loop<lanes<T>>(len, [&](index_t k, int j) {
+                sum.add(j, v[k], r.m, e[k]);
+                gsum.add(j, T(g[start + k]));
+            });
+            if (keep) {
+                for (int k = 0; k < len; ++k) out.set(start + k, e[k]);
+            }
+        });
+        const T z = sum.total();
+        const T gt = gsum.value();
+        auto grad = [&](index_t i, T e) {
+            const T s = e / z;
+            const T gi = g[i];
+            return s == T(0) ? gi : gi - s * gt;
+        };
+        if (keep) {
+            for (index_t i = 0; i < n; ++i) out.set(i, grad(i, out.get(i)));
+        } else {
+            for (index_t i = 0; i < n; ++i) out.set(i, grad(i, exp_from_max(T(x[i]), r.m)));
+        }
+    }
+};
+
+// a * sigmoid(b), accurate to a few ulp for all a and b: sigmoid(b) is
+// 1 / (1 + e) for b >= 0 and e / (1 + e) for b < 0, e = exp(-|b|) <= 1; where
+// e would be subnormal, a * exp(b) is formed as (a * t) * t, t = exp(b / 2).
+template <class T> ACTGRAD_KERNEL T mul_sigmoid(T a, T b) {
+    const T nb = -std::fabs(b);
+    if (nb < exp_subnormal_below<T>) {
+        if (b > T(0)) return a;  // 1 + e rounds to 1
+        const T t = axis_exp(nb / T(2));
+        return (a * t) * t;
+    }
+    const T e = axis_exp(nb);
+    return (b >= T(0) ? a : a * e) / (T(1) + e);
+}
+
+// g * a * sigmoid'(b), with sigmoid'(b) = e / (1 + e)^2, e = exp(-|b|), which
+// keeps its digits in both tails (unlike s * (1 - s)).
+template <class T> ACTGRAD_KERNEL T mul_dsigmoid(T g, T a, T b) {
+    const T nb = -std::fabs(b);
+    if (nb < exp_subnormal_below<T>) {
+        const T t = axis_exp(nb / T(2));
+        return (g * t) * (a * t);
+    }
+    const T e = axis_exp(nb);
+    const T q = T(1) + e;
+    return (g * (e / (q * q))) * a;
+}
+
+// glu(x) = a * sigmoid(b), (a, b) the two halves of x along the axis.
+struct glu {
+    // a = ±inf gives ±inf for any b but -inf and NaN (sigmoid(b) > 0 there).
+    template <class T> ACTGRAD_KERNEL static T f(T a, T b) {
+        const T r = mul_sigmoid(a, b);
+        return (std::fabs(a) == inf_v<T> && b > -inf_v<T>) ? a : r;
+    }
+    // d/da = sigmoid(b): 0 at b = -inf, whatever g.
+    template <class T> ACTGRAD_KERNEL static T grad_a(T g, T a, T b) {
+        const T r = mul_sigmoid(g, b);
+        return a != a ? a : (b == -inf_v<T> ? T(0) : r);
+    }
+    // d/db = a * sigmoid'(b): 0 at b = ±inf and at a = 0, whatever g.
+    template <class T> ACTGRAD_KERNEL static T grad_b(T g, T a, T b) {
+        const T r = mul_dsigmoid(g, a, b);
+        const bool flat = a == T(0) || std::fabs(b) == inf_v<T>;
+        return (a != a || b != b) ? a + b : (flat ? T(0) : r);
+    }
+};
+
+// prelu(x, w) = x if x > 0 else w * x: leaky_relu with a learnable slope.
+struct prelu {
+    template <class T> static T f(T x, T w) { return leaky_relu::f(x, w); }
+    // d/dx: 1 if x > 0 else w (w at the kink, as in PyTorch).
+    template <class T> static T df(T x, T w) { return leaky_relu::df(x, w); }
+    // grad_output * d/dx, 0 where d/dx is 0 whatever grad_output.
+    template <class T> static T backward_x(T g, T x, T w) {
+        const T d = df(x, w);
+        return d == T(0) ? T(0) : g * d;
+    }
+    // grad_output * d/dw: d/dw = x for x < 0, 0 for x >= 0 (then 0 whatever g).
+    template <class T> static T backward_w(T g, T x) {
+        return x >= T(0) ? T(0) : g * x;
+    }
+};
+
+}  // namespace actgrad::kernels
