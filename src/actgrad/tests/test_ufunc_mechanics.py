@@ -9,6 +9,8 @@ import pytest
 
 import actgrad as ag
 
+from actgrad._table import AXIS_ACTIVATIONS
+
 from .conftest import (
     CASE_FORM_PARAMS,
     CASES,
@@ -398,7 +400,8 @@ def test_public_names_cover_the_table():
     expected = {case.act.function_name(form) for case in CASES for form in FORMS}
     assert set(PUBLIC_NAMES) == expected
     assert len(PUBLIC_NAMES) == len(set(PUBLIC_NAMES))
-    assert set(ag.__all__) == expected | {"ufuncs", "register_quantity_types"}
+    along_axis = {act.function_name(form) for act in AXIS_ACTIVATIONS for form in act.forms}
+    assert set(ag.__all__) == expected | along_axis | {"ufuncs", "register_quantity_types"}
 
 
 @pytest.mark.parametrize("case, form", CASE_FORM_PARAMS)
