@@ -49,24 +49,24 @@ template <class K, FormKind F> struct Form;
 
 template <class K> struct Form<K, FormKind::f> {
     static constexpr std::size_t n_arrays = 1;
-    template <class T, class... P> static T call(T x, P... p) { return K::f(x, p...); }
+    template <class T, class... P> ACTGRAD_INLINE static T call(T x, P... p) { return K::f(x, p...); }
 };
 
 template <class K> struct Form<K, FormKind::grad> {
     static constexpr std::size_t n_arrays = 1;
-    template <class T, class... P> static T call(T x, P... p) { return K::df(x, p...); }
+    template <class T, class... P> ACTGRAD_INLINE static T call(T x, P... p) { return K::df(x, p...); }
 };
 
 template <class K> struct Form<K, FormKind::grad2> {
     static constexpr std::size_t n_arrays = 1;
-    template <class T, class... P> static T call(T x, P... p) { return K::d2f(x, p...); }
+    template <class T, class... P> ACTGRAD_INLINE static T call(T x, P... p) { return K::d2f(x, p...); }
 };
 
 // grad_output * f'(x), except a select to 0 where f'(x) is exactly 0, so that
 // flat pieces swallow inf and NaN in grad_output.
 template <class K> struct Form<K, FormKind::backward> {
     static constexpr std::size_t n_arrays = 2;
-    template <class T, class... P> static T call(T g, T x, P... p) {
+    template <class T, class... P> ACTGRAD_INLINE static T call(T g, T x, P... p) {
         const T d = K::df(x, p...);
         return d == T(0) ? T(0) : g * d;
     }

@@ -1,0 +1,149 @@
+"""Fit the polynomial coefficients of src/kernels/vecmath_coeffs.hpp.
+
+Usage: python tools/fit_polynomials.py [--check] > src/kernels/vecmath_coeffs.hpp
+
+Every polynomial the vectorised math evaluates is fitted here, from mpmath at
+50 digits, so that the header can be regenerated and audited.  The fit is a
+near-minimax relative-error fit: Lawson's iteratively reweighted least
+squares on a dense Chebyshev grid, with the residuals computed in mpmath and
+the least-squares corrections solved in float64 (iterative refinement), so
+the approximation error is far below the rounding of the coefficients.
+
+Each fit reports its approximation error (with the coefficients rounded to
+double) on stderr; it must be well below 2^-53 for the kernels to meet the
+4-ulp bound.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import mpmath as mp
+import numpy as np
+
+mp.mp.dps = 50
+
+
+def fit(func, lo, hi, degree, *, lead=(), points=600, iterations=40, relative=True):
+    """Coefficients c (low to high) minimising max |P(v) - func(v)| / |func(v)|
+    on [lo, hi], where P(v) = sum(lead[i] v^i) + sum(c[j] v^(len(lead)+j)).
+    `lead` fixes the first coefficients exactly (for example 1/2 for expm1)."""
+    lo, hi = mp.mpf(lo), mp.mpf(hi)
+    k = np.arange(points)
+    nodes = [(lo + hi) / 2 + (hi - lo) / 2 * mp.cos(mp.pi * (mp.mpf(int(i)) + 0.5) / points)
+             for i in k]
+    fx = [func(v) for v in nodes]
+    base = [mp.fsum(mp.mpf(c) * v**i for i, c in enumerate(lead)) for v in nodes]
+    p0 = len(lead)
+    powers = list(range(p0, p0 + degree + 1))
+    scale = float(max(abs(lo), abs(hi))) or 1.0
+    # The design matrix in scaled powers (better conditioned), float64.
+    A = np.array([[float(v / scale) ** p for p in powers] for v in nodes])
+    target = [fx[i] - base[i] for i in range(points)]
+    den = [abs(f) if relative else mp.mpf(1) for f in fx]
+    w = np.ones(points)
+    coef = [mp.mpf(0)] * len(powers)  # in scaled variables
+    for _ in range(iterations):
+        for _refine in range(3):
+            resid = [target[i] - mp.fsum(coef[j] * (nodes[i] / scale) ** powers[j]
+                                         for j in range(len(powers)))
+                     for i in range(points)]
+            r = np.array([float(resid[i] / den[i]) for i in range(points)])
+            Aw = A / np.array([float(d) for d in den])[:, None] * np.sqrt(w)[:, None]
+            delta, *_ = np.linalg.lstsq(Aw, r * np.sqrt(w), rcond=None)
+            coef = [coef[j] + mp.mpf(float(delta[j])) for j in range(len(powers))]
+        err = np.abs(r)
+        w = w * (err / err.max() + 1e-300)
+        w /= w.sum()
+    out = [coef[j] / mp.mpf(scale) ** powers[j] for j in range(len(powers))]
+    return out
+
+
+def max_error(func, lo, hi, coeffs, *, lead=(), points=3000, relative=True, dtype=float):
+    """Max relative error with coefficients rounded to `dtype`, evaluated exactly."""
+    lo, hi = mp.mpf(lo), mp.mpf(hi)
+    rounded = [mp.mpf(dtype(c)) for c in lead] + [mp.mpf(dtype(c)) for c in coeffs]
+    worst = mp.mpf(0)
+    for i in range(points):
+        v = lo + (hi - lo) * i / (points - 1)
+        p = mp.polyval(rounded[::-1], v)
+        f = func(v)
+        e = abs(p - f) / (abs(f) if relative else 1)
+        worst = max(worst, e)
+    return float(worst)
+
+
+def _expm1_q(r):
+    # (expm1(r) - r - r^2/2) / r^3, with its limit 1/6 at 0
+    if abs(r) < mp.mpf(10) ** -12:
+        return mp.mpf(1) / 6 + r / 24
+    return (mp.expm1(r) - r - r * r / 2) / r**3
+
+
+def _log1p_s(z):
+    # log1p(f) = f - f^2/2 + s (f^2/2 + z S(z)),  s = f / (2 + f), z = s^2:
+    # 2 atanh(s) = 2 s + s z S(z), so S(z) = (2 atanh(s) - 2 s) / s^3
+    if z < mp.mpf(10) ** -30:
+        return mp.mpf(2) / 3 + 2 * z / 5
+    s = mp.sqrt(z)
+    return (2 * mp.atanh(s) - 2 * s) / s**3
+
+
+FITS = {}
+
+
+def register(name, doc, func, lo, hi, degree, lead=(), relative=True):
+    FITS[name] = (doc, func, lo, hi, degree, lead, relative)
+
+
+LN2_HALF = float(mp.log(2) / 2) * (1 + 2**-20)  # reduced arguments, with slack
+register("expm1_q", "expm1(r) = r + r^2/2 + r^3 Q(r) on |r| <= ln2/2",
+         _expm1_q, -LN2_HALF, LN2_HALF, 10)
+register("log1p_s", "2 atanh(s) = 2 s + s^3 S(s^2), s in [-1/7, 1/5]",
+         _log1p_s, 0.0, 0.2**2 * (1 + 2**-20), 7)
+
+
+CONSTANTS = {}
+
+
+def constant(name, doc, value):
+    """A constant as a double-double: NAME (nearest double) and NAME_lo (the rest)."""
+    CONSTANTS[name] = (doc, value)
+
+
+# Roots of derivatives, where the kernels re-centre to keep relative accuracy.
+_silu_root = mp.findroot(lambda x: 1 + x + mp.exp(x), -1.28)
+constant("silu_grad_root", "root of silu': 1 + x + e^x = 0", _silu_root)
+constant("silu_grad_root_exp", "e^x at the root of silu'", mp.exp(_silu_root))
+_silu2_root = mp.findroot(lambda a: (2 - a) + mp.exp(-a) * (2 + a), 2.4)
+constant("silu_grad2_root", "root a of silu'' in a = |x|: (2 - a) + e^-a (2 + a) = 0", _silu2_root)
+constant("silu_grad2_root_m2", "that root minus 2", _silu2_root - 2)
+constant("silu_grad2_root_exp", "e^-a at that root", mp.exp(-_silu2_root))
+
+
+def emit():
+    lines = ["// Generated by tools/fit_polynomials.py from mpmath (50 digits); do not edit.",
+             "// Coefficients from the constant term up.", "#pragma once", "",
+             "namespace actgrad::vm::coeffs {", ""]
+    for name, (doc, func, lo, hi, degree, lead, relative) in FITS.items():
+        c = fit(func, lo, hi, degree, lead=lead, relative=relative)
+        err = max_error(func, lo, hi, c, lead=lead, relative=relative)
+        print(f"{name}: degree {degree}, max error {err:.3g} ({err / 2**-53:.3g} ulp)",
+              file=sys.stderr)
+        lines.append(f"// {doc}; max {'relative ' if relative else ''}error {err:.2g}")
+        vals = ",\n    ".join(repr(float(v)) for v in list(lead) + c)
+        lines.append(f"inline constexpr double {name}[] = {{\n    {vals},\n}};")
+        lines.append("")
+    for name, (doc, value) in CONSTANTS.items():
+        hi = float(value)
+        lo = float(value - hi)
+        lines.append(f"// {doc}")
+        lines.append(f"inline constexpr double {name} = {hi!r};")
+        lines.append(f"inline constexpr double {name}_lo = {lo!r};")
+    lines.append("")
+    lines.append("}  // namespace actgrad::vm::coeffs")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(emit())
