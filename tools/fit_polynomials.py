@@ -89,6 +89,14 @@ def _log1p_s(z):
     return (2 * mp.atanh(s) - 2 * s) / s**3
 
 
+def _tanhshrink_p(z):
+    # x - tanh(x) = x^3 P(x^2), P(0) = 1/3
+    if z < mp.mpf(10) ** -20:
+        return mp.mpf(1) / 3 - 2 * z / 15 + 17 * z * z / 315
+    x = mp.sqrt(z)
+    return (x - mp.tanh(x)) / x**3
+
+
 FITS = {}
 
 
@@ -119,6 +127,10 @@ _silu2_root = mp.findroot(lambda a: (2 - a) + mp.exp(-a) * (2 + a), 2.4)
 constant("silu_grad2_root", "root a of silu'' in a = |x|: (2 - a) + e^-a (2 + a) = 0", _silu2_root)
 constant("silu_grad2_root_m2", "that root minus 2", _silu2_root - 2)
 constant("silu_grad2_root_exp", "e^-a at that root", mp.exp(-_silu2_root))
+
+TANHSHRINK_CUT = 0.95
+register("tanhshrink_p", f"x - tanh(x) = x^3 P(x^2) for |x| < {TANHSHRINK_CUT}",
+         _tanhshrink_p, 0.0, TANHSHRINK_CUT**2, 15)
 
 
 def emit():

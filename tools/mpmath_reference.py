@@ -33,6 +33,20 @@ def _softplus(x, beta=1.0):
     return mp.log1p(mp.exp(y)) / beta if y < 0 else (y + mp.log1p(mp.exp(-y))) / beta
 
 
+SELU_ALPHA = mp.mpf("1.6732632423543772848170429916717")
+SELU_SCALE = mp.mpf("1.0507009873554804934193349852946")
+
+
+def _tanhshrink(x):
+    if abs(x) < mp.mpf("1e-5"):  # x - tanh(x) cancels beyond 50 digits
+        return x**3 / 3 - 2 * x**5 / 15 + 17 * x**7 / 315 - 62 * x**9 / 2835
+    return x - mp.tanh(x)
+
+
+def _sign(x):
+    return mp.mpf((x > 0) - (x < 0))
+
+
 REFERENCES = {
     "sigmoid": (_s, _ds, _d2s),
     "logsigmoid": (
@@ -54,6 +68,43 @@ REFERENCES = {
         lambda x, beta=1.0: _softplus(x, beta),
         lambda x, beta=1.0: _s(mp.mpf(beta) * x),
         lambda x, beta=1.0: mp.mpf(beta) * _ds(mp.mpf(beta) * x),
+    ),
+    # elu family: derivatives at 0 from the left branch (PyTorch's choice)
+    "elu": (
+        lambda x, alpha=1.0: x if x > 0 else alpha * mp.expm1(x),
+        lambda x, alpha=1.0: mp.mpf(1) if x > 0 else alpha * mp.exp(x),
+        lambda x, alpha=1.0: mp.mpf(0) if x > 0 else alpha * mp.exp(x),
+    ),
+    "selu": (
+        lambda x: SELU_SCALE * (x if x > 0 else SELU_ALPHA * mp.expm1(x)),
+        lambda x: SELU_SCALE if x > 0 else SELU_SCALE * SELU_ALPHA * mp.exp(x),
+        lambda x: mp.mpf(0) if x > 0 else SELU_SCALE * SELU_ALPHA * mp.exp(x),
+    ),
+    "celu": (
+        lambda x, alpha=1.0: x if x > 0 else alpha * mp.expm1(x / alpha),
+        lambda x, alpha=1.0: mp.mpf(1) if x > 0 else mp.exp(x / alpha),
+        lambda x, alpha=1.0: mp.mpf(0) if x > 0 else mp.exp(x / alpha) / alpha,
+    ),
+    # hard functions: f' is 0 at +-3 for hardsigmoid; hardswish f'(-3) = 0, f'(3) = 1
+    "hardsigmoid": (
+        lambda x: mp.mpf(0) if x <= -3 else (mp.mpf(1) if x >= 3 else x / 6 + mp.mpf(1) / 2),
+        lambda x: mp.mpf(1) / 6 if -3 < x < 3 else mp.mpf(0),
+        lambda x: mp.mpf(0),
+    ),
+    "hardswish": (
+        lambda x: mp.mpf(0) if x <= -3 else (x if x >= 3 else x * (x + 3) / 6),
+        lambda x: mp.mpf(0) if x <= -3 else (mp.mpf(1) if x >= 3 else (2 * x + 3) / 6),
+        lambda x: mp.mpf(1) / 3 if -3 < x < 3 else mp.mpf(0),
+    ),
+    "softsign": (
+        lambda x: x / (1 + abs(x)),
+        lambda x: 1 / (1 + abs(x)) ** 2,
+        lambda x: -2 * _sign(x) / (1 + abs(x)) ** 3,
+    ),
+    "tanhshrink": (
+        _tanhshrink,
+        lambda x: mp.tanh(x) ** 2,
+        lambda x: 2 * mp.tanh(x) / mp.cosh(x) ** 2,
     ),
 }
 
@@ -100,6 +151,20 @@ CASES = {
     "softplus": {"forms": _bind(REFERENCES["softplus"], beta=1.0), "params": {"beta": 1.0}},
     "softplus_beta2": {"forms": _bind(REFERENCES["softplus"], beta=2.0),
                        "params": {"beta": 2.0}, "ufunc": "softplus"},
+    "elu": {"forms": _bind(REFERENCES["elu"], alpha=1.0), "params": {"alpha": 1.0}},
+    "elu_alpha0.3": {"forms": _bind(REFERENCES["elu"], alpha=0.3), "params": {"alpha": 0.3},
+                     "ufunc": "elu"},
+    "selu": {"forms": _bind(REFERENCES["selu"]), "params": {}},
+    "celu": {"forms": _bind(REFERENCES["celu"], alpha=1.0), "params": {"alpha": 1.0}},
+    "celu_alpha3": {"forms": _bind(REFERENCES["celu"], alpha=3.0), "params": {"alpha": 3.0},
+                    "ufunc": "celu"},
+    "hardsigmoid": {"forms": _bind(REFERENCES["hardsigmoid"]), "params": {},
+                    "points": (-3.0, 3.0, -2.9999999999999996, 2.9999999999999996)},
+    "hardswish": {"forms": _bind(REFERENCES["hardswish"]), "params": {},
+                  "points": (-3.0, 3.0, -1.5, -1.5000000000000002, -2.9999999999999996)},
+    "softsign": {"forms": _bind(REFERENCES["softsign"]), "params": {}},
+    "tanhshrink": {"forms": _bind(REFERENCES["tanhshrink"]), "params": {},
+                   "points": (0.95, 0.9499999999999998, -0.95, 1e-5, 1e-100, 1e-160)},
     "softplus_threshold": {
         "forms": tuple(_softplus_threshold(i, 1.0, 20.0) for i in range(3)),
         "params": {"beta": 1.0, "threshold": 20.0},

@@ -16,24 +16,6 @@
 
 namespace actgrad::kernels {
 
-namespace detail {
-
-// Calls kernel K's double (or long double) implementation for any T.
-#define ACTGRAD_WORK_FORMS(IMPL_F, IMPL_DF, IMPL_D2F)                                       \
-    template <class T, class... P> ACTGRAD_VM_INLINE static T f(T x, P... p) {                                \
-        using W = vm::work_t<T>;                                                            \
-        return T(IMPL_F(W(x), W(p)...));                                                    \
-    }                                                                                       \
-    template <class T, class... P> ACTGRAD_VM_INLINE static T df(T x, P... p) {                               \
-        using W = vm::work_t<T>;                                                            \
-        return T(IMPL_DF(W(x), W(p)...));                                                   \
-    }                                                                                       \
-    template <class T, class... P> ACTGRAD_VM_INLINE static T d2f(T x, P... p) {                              \
-        using W = vm::work_t<T>;                                                            \
-        return T(IMPL_D2F(W(x), W(p)...));                                                  \
-    }
-
-}  // namespace detail
 
 // sigmoid(x) = 1/(1 + e^-x).
 //   f   = 1/(1 + e)       for x >= 0,   e/(1 + e) for x < 0   (e = exp(-|x|))
@@ -214,6 +196,44 @@ struct softplus_threshold {
         const T y = x * beta;
         return y > threshold ? T(0) : softplus::d2f(x, beta);
     }
+};
+
+// tanhshrink(x) = x - tanh(x), with a = |x|, e = exp(-2a):
+//   f   = sign(x) a^3 P(a^2) for a < 0.95 (minimax; x - tanh(x) cancels to
+//         x^3/3 near 0), sign(x) ((a - 1) + 2e/(1 + e)) above (a - 1 is
+//         exact there and the terms do not cancel).
+//   f'  = tanh(x)^2 with tanh(a) = a - a^3 P(a^2) or 1 - 2e/(1 + e): within
+//         about 1 ulp, so the square stays within 3.
+//   f'' = 2 tanh(x) sech(x)^2, sech^2 = 4e/(1 + e)^2 (scaled last).
+struct tanhshrink {
+    template <class W> ACTGRAD_VM_INLINE static W shrink(W a) {  // a - tanh(a), a >= 0
+        const W z = a * a;
+        const W e = vm::exp(W(-2) * a);
+        return a < W(0.95) ? a * z * vm::horner(z, vm::coeffs::tanhshrink_p)
+                           : (a - W(1)) + W(2) * e / (W(1) + e);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W tanh_abs(W a, W e) {  // tanh(a), a >= 0
+        const W z = a * a;
+        const W q = (a < W(0.95) ? a * z * vm::horner(z, vm::coeffs::tanhshrink_p) : W(2) * e) /
+                    (a < W(0.95) ? W(1) : W(1) + e);
+        return a < W(0.95) ? a - q : W(1) - q;
+    }
+    template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
+        return vm::copysign(shrink(vm::abs(x)), x);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
+        const W a = vm::abs(x);
+        const W t = tanh_abs(a, vm::exp(W(-2) * a));
+        return t * t;
+    }
+    template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
+        const W a = vm::abs(x);
+        const auto p = vm::exp_parts(W(-2) * a);
+        const W e = vm::scale(p.m, p.n);
+        const W t = tanh_abs(a, e);
+        return vm::copysign(vm::scale(W(8) * t * p.m / vm::one_plus_sq(e), p.n), x);
+    }
+    ACTGRAD_WORK_FORMS(f_, df_, d2f_)
 };
 
 }  // namespace actgrad::kernels

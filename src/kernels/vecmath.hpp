@@ -196,3 +196,20 @@ ACTGRAD_VM_INLINE double log1p_unit(double e) {
 ACTGRAD_VM_INLINE long double log1p_unit(long double e) { return std::log1p(e); }
 
 }  // namespace actgrad::vm
+
+// Inside a kernel struct: f, df, d2f for any T that call the implementations
+// f_, df_, d2f_ in work_t<T> and round once.
+#define ACTGRAD_WORK_FORMS(IMPL_F, IMPL_DF, IMPL_D2F)                                       \
+    template <class T, class... P> ACTGRAD_VM_INLINE static T f(T x, P... p) {                                \
+        using W = vm::work_t<T>;                                                            \
+        return T(IMPL_F(W(x), W(p)...));                                                    \
+    }                                                                                       \
+    template <class T, class... P> ACTGRAD_VM_INLINE static T df(T x, P... p) {                               \
+        using W = vm::work_t<T>;                                                            \
+        return T(IMPL_DF(W(x), W(p)...));                                                   \
+    }                                                                                       \
+    template <class T, class... P> ACTGRAD_VM_INLINE static T d2f(T x, P... p) {                              \
+        using W = vm::work_t<T>;                                                            \
+        return T(IMPL_D2F(W(x), W(p)...));                                                  \
+    }
+

@@ -81,11 +81,12 @@ def test_nan_and_extremes(act, params):
                 y = call(act, form, *arrays, **params)
                 assert np.isnan(y[-1]), form.suffix
                 assert not np.isnan(y[:-1]).any(), (form.suffix, x[np.isnan(y[:-1])])
-                # only f may be infinite, and only where x is
+                # only f may be infinite, and only where x is infinite (or
+                # the largest double, where selu's scale * x overflows)
                 finite = np.isfinite(y[:-1])
-                if form.kind == "f" and act.name != "tanhshrink":
-                    assert finite[1:-1].all(), x[:-1][~finite]
-                elif form.kind != "f":
+                if form.kind == "f":
+                    assert finite[np.abs(x[:-1]) <= 1e300].all(), x[:-1][~finite]
+                else:
                     assert finite.all(), (form.suffix, x[:-1][~finite])
 
 
@@ -122,7 +123,8 @@ def test_float16_is_float32_rounded_once(act, form):
     x16 = np.arange(65536, dtype=np.uint16).view(np.float16)
     got = call(act, form, x16)
     assert got.dtype == np.float16
-    want = call(act, form, x16.astype(np.float32)).astype(np.float16)
+    with np.errstate(over="ignore"):  # selu(65504) overflows float16, as it should
+        want = call(act, form, x16.astype(np.float32)).astype(np.float16)
     np.testing.assert_array_equal(got, want)
 
 
@@ -233,8 +235,11 @@ def test_against_torch_autograd(act, params):
     (g,) = t.autograd.grad(y.sum(), tx)
     np.testing.assert_allclose(call(act, FORMS[0], x, **params), y.detach().numpy(),
                                rtol=1e-13, atol=1e-15)
+    # PyTorch's hardsigmoid_backward multiplies by the float32 constant
+    # 1.0f / 6.0f even for float64; actgrad's 1/6 is exact
+    rtol = 1e-7 if act.name == "hardsigmoid" else 1e-11
     np.testing.assert_allclose(call(act, FORMS[1], x, **params), g.numpy(),
-                               rtol=1e-11, atol=1e-14)
+                               rtol=rtol, atol=1e-14)
     # at the kinks, exactly PyTorch's choice
     if kinks:
         k = np.array(kinks)

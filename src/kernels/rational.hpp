@@ -1,0 +1,68 @@
+// Activations built from +, *, / and clamps: hardsigmoid, hardswish, softsign.
+//
+// hardsigmoid and hardswish compute in the input's own type (float for
+// float32 and float16, as PyTorch does); softsign, whose f'' cubes a
+// quotient, in work_t<T> (double for float).  All are branch-free and within
+// 1-3 ulp without any special function.
+#pragma once
+
+#include "common.hpp"
+#include "vecmath.hpp"
+
+namespace actgrad::kernels {
+
+// hardsigmoid(x) = min(max(x + 3, 0), 6) / 6, PyTorch's expression.
+//   f' = 1/6 for -3 < x < 3, else 0 (0 at both kinks, as PyTorch);  f'' = 0.
+struct hardsigmoid {
+    template <class T> ACTGRAD_VM_INLINE static T f(T x) {
+        const T y = x + T(3);
+        return (y <= T(0) ? T(0) : (y >= T(6) ? T(6) : y)) / T(6);
+    }
+    template <class T> ACTGRAD_VM_INLINE static T df(T x) {
+        return (x > T(-3) && x < T(3)) ? T(1) / T(6) : nan_or(x, T(0));
+    }
+    template <class T> ACTGRAD_VM_INLINE static T d2f(T x) { return nan_or(x, T(0)); }
+};
+
+// hardswish(x) = x min(max(x + 3, 0), 6) / 6.
+//   f' = 0 for x <= -3, (2x + 3)/6 for -3 < x < 3, 1 for x >= 3
+//        (PyTorch 2.13: f'(-3) = 0, f'(3) = 1).  PyTorch writes x/3 + 1/2,
+//        which cancels near the root x = -3/2; 2x + 3 is exact there.
+//   f'' = 1/3 for -3 < x < 3, else 0 (the branches of f').
+struct hardswish {
+    template <class T> ACTGRAD_VM_INLINE static T f(T x) {
+        const T y = x + T(3);
+        return x > T(-3) ? (x < T(3) ? x * y / T(6) : x) : nan_or(x, T(0));
+    }
+    template <class T> ACTGRAD_VM_INLINE static T df(T x) {
+        return x > T(-3) ? (x < T(3) ? (T(2) * x + T(3)) / T(6) : T(1)) : nan_or(x, T(0));
+    }
+    template <class T> ACTGRAD_VM_INLINE static T d2f(T x) {
+        return (x > T(-3) && x < T(3)) ? T(1) / T(3) : nan_or(x, T(0));
+    }
+};
+
+// softsign(x) = x / (1 + |x|), with u = 1/(1 + |x|):
+//   f   = sign(x) (1 - u) for |x| > 1 (exactly +-1 at +-inf), x u below;
+//   f'  = u^2 (no overflow of (1 + |x|)^2: subnormal results are right);
+//   f'' = -2 sign(x) u^3, and 0 at x = 0 where f'' jumps from 2 to -2
+//         (PyTorch's double backward gives 0 there too).
+struct softsign {
+    template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
+        const W a = vm::abs(x);
+        const W u = W(1) / (W(1) + a);
+        return vm::copysign(a > W(1) ? W(1) - u : a * u, x);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
+        const W u = W(1) / (W(1) + vm::abs(x));
+        return u * u;
+    }
+    template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
+        const W u = W(1) / (W(1) + vm::abs(x));
+        const W r = W(2) * (u * u * u);
+        return x > W(0) ? -r : (x < W(0) ? r : nan_or(x, W(0)));
+    }
+    ACTGRAD_WORK_FORMS(f_, df_, d2f_)
+};
+
+}  // namespace actgrad::kernels
