@@ -47,6 +47,30 @@ def _sign(x):
     return mp.mpf((x > 0) - (x < 0))
 
 
+GT_C = mp.mpf("0.044715")
+GT_K = mp.sqrt(2 / mp.pi)
+
+
+def _gt_v(x):  # 2 sqrt(2/pi) (x + 0.044715 x^3): 1 + tanh(u) = 2 s(2u)
+    return 2 * GT_K * (x + GT_C * x**3)
+
+
+def _gt_v1(x):
+    return 2 * GT_K * (1 + 3 * GT_C * x * x)
+
+
+def _ncdf(x):
+    # mpmath's erfc overflows for |x| > ~1e10; beyond |x| = 1e6 Phi is 0 or 1
+    # (exp(-5e11) is far below any float, and below the 50 digits)
+    if abs(x) > 10**6:
+        return mp.mpf(0) if x < 0 else mp.mpf(1)
+    return mp.ncdf(x)
+
+
+def _npdf(x):
+    return mp.mpf(0) if abs(x) > 10**6 else mp.npdf(x)
+
+
 REFERENCES = {
     "sigmoid": (_s, _ds, _d2s),
     "logsigmoid": (
@@ -100,6 +124,20 @@ REFERENCES = {
         lambda x: x / (1 + abs(x)),
         lambda x: 1 / (1 + abs(x)) ** 2,
         lambda x: -2 * _sign(x) / (1 + abs(x)) ** 3,
+    ),
+    "gelu": (
+        lambda x: x * _ncdf(x),
+        lambda x: _ncdf(x) + x * _npdf(x),
+        lambda x: _npdf(x) * (2 - x * x),
+    ),
+    # PyTorch's tanh approximation: x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    "gelu_tanh": (
+        # x/2 (1 + tanh(u)) = x s(2u): the same number, without the cancellation
+        # of 1 + tanh(u) for u < -20, which would eat the 50 digits
+        lambda x: x * _s(_gt_v(x)),
+        lambda x: _s(_gt_v(x)) + x * _gt_v1(x) * _ds(_gt_v(x)),
+        lambda x: _ds(_gt_v(x)) * (2 * _gt_v1(x) + 12 * GT_K * GT_C * x * x
+                                   - x * _gt_v1(x) ** 2 * mp.tanh(_gt_v(x) / 2)),
     ),
     "tanhshrink": (
         _tanhshrink,
@@ -165,6 +203,12 @@ CASES = {
     "softsign": {"forms": _bind(REFERENCES["softsign"]), "params": {}},
     "tanhshrink": {"forms": _bind(REFERENCES["tanhshrink"]), "params": {},
                    "points": (0.95, 0.9499999999999998, -0.95, 1e-5, 1e-100, 1e-160)},
+    "gelu": {"forms": _bind(REFERENCES["gelu"]), "params": {},
+             "points": (-0.7517915246935645, -1.4142135623730951, 1.4142135623730951,
+                        -1.8, -0.2, -38.0, -38.5, -39.0)},
+    "gelu_tanh": {"forms": _bind(REFERENCES["gelu_tanh"]), "params": {},
+                  "points": (-0.7524614220710163, -1.4185040087908284, 1.4185040087908284,
+                             -1.8, -0.2, 0.7, 2.6, -20.0, -21.0)},
     "softplus_threshold": {
         "forms": tuple(_softplus_threshold(i, 1.0, 20.0) for i in range(3)),
         "params": {"beta": 1.0, "threshold": 20.0},

@@ -577,6 +577,34 @@ ACTIVATIONS: tuple[Activation, ...] = (
         },
     ),
     Activation(
+        name="gelu",
+        header="gelu.hpp",
+        summary="Gaussian error linear unit, elementwise.",
+        formula="x * Phi(x), Phi the standard normal CDF; approximate='tanh': "
+                "x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x**3)))",
+        derivative="Phi(x) + x * phi(x), phi the standard normal density (or the "
+                   "derivative of the tanh form)",
+        second_derivative="phi(x) * (2 - x**2) (or that of the tanh form)",
+        kinks="none (smooth everywhere). approximate='none' (the default) is exact; "
+              "'tanh' is PyTorch's approximation, computed exactly as that formula.",
+        limits="f(-inf) = 0, f(+inf) = +inf; f'(-inf) = 0, f'(+inf) = 1; f''(+-inf) = 0 "
+               "(PyTorch and JAX give NaN at +-inf).",
+        params=(Param("approximate", "none", "choice",
+                      "'none' for x Phi(x), 'tanh' for PyTorch's tanh approximation.",
+                      choices=("none", "tanh")),),
+        selector="approximate",
+        variants=(Variant("none", "", "gelu"), Variant("tanh", "_tanh", "gelu_tanh")),
+        test_params=({"approximate": "tanh"},),
+        torch_name="gelu",
+        tolerance_ulp=4.0,
+        examples={
+            "": "array([-4.97676846e-15, -1.58655254e-01,  0.00000000e+00,  1.49676581e-01,\n        2.99595031e+00,  7.00000000e+00])",
+            "_grad": "array([-3.97960726e-14, -8.33154706e-02,  5.00000000e-01,  6.95373355e-01,\n        1.01194565e+00,  1.00000000e+00])",
+            "_grad2": "array([-3.13240807e-13,  2.41970725e-01,  7.97884561e-01,  7.49169476e-01,\n       -3.10229389e-02, -4.29331859e-10])",
+            "_backward": "array([-3.97960726e-13, -8.33154706e-01,  5.00000000e+00,  6.95373355e+00,\n        1.01194565e+01,  1.00000000e+01])",
+        },
+    ),
+    Activation(
         name="softplus",
         header="logistic.hpp",
         summary="Softplus, a smooth ReLU, elementwise.",
@@ -664,6 +692,11 @@ REFERENCE_CASES: tuple[ReferenceCase, ...] = (
                   lambda jax, jnp: jax.nn.soft_sign),
     ReferenceCase("tanhshrink", "tanhshrink", {}, lambda torch: torch.nn.functional.tanhshrink,
                   lambda jax, jnp: (lambda x: x - jnp.tanh(x))),
+    ReferenceCase("gelu", "gelu", {}, lambda torch: torch.nn.functional.gelu,
+                  lambda jax, jnp: (lambda x: jax.nn.gelu(x, approximate=False))),
+    ReferenceCase("gelu_tanh", "gelu_tanh", {},
+                  lambda torch: (lambda t: torch.nn.functional.gelu(t, approximate="tanh")),
+                  lambda jax, jnp: (lambda x: jax.nn.gelu(x, approximate=True))),
     ReferenceCase("softplus_threshold", "softplus_threshold", {"beta": 1.0, "threshold": 20.0},
                   _torch_softplus(1.0, 20.0)),
 )
