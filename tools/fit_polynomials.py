@@ -225,6 +225,31 @@ register("gelu_tanh_b1_q", f"B1(x0 + d) = d Q(d) for x0 + d in {GT_PATCH1}",
 register("gelu_tanh_b2_q", f"B2(a0 + d) = d Q(d) for a0 + d in {GT_PATCH2}",
          _patch(_gt_b2, _gt_root2), GT_PATCH2[0] - float(_gt_root2),
          GT_PATCH2[1] - float(_gt_root2), 21)
+# mish: the brackets of f' and f'' (polynomials in e and x, entire), fitted as
+# d Q(d) around their roots where their terms cancel.
+def _mish_b(x):  # f' = e B / (w + 2)^2 for x < 0, e = exp(x)
+    e = mp.exp(x)
+    return 4 * (x + 1) + e * (6 + 4 * x) + 4 * e * e + e**3
+
+
+def _mish_hn(x):  # f'' = 4 e Hn / (w + 2)^3 for x < 0, e = exp(x)
+    e = mp.exp(x)
+    return 2 * (x + 2) + e * ((8 + 2 * x) + e * (6 - 3 * x) + e * e * (2 - 2 * x))
+
+
+def _mish_hp(x):  # f'' = 4 e^2 Hp / D^3 for x >= 0, e = exp(-x)
+    e = mp.exp(-x)
+    return 2 * (1 - x) + e * (6 - 3 * x) + e * e * (8 + 2 * x) + e**3 * (4 + 2 * x)
+
+
+MISH_PATCHES = {"mish_b": (_mish_b, -1.19, (-1.55, -0.9), 13),
+                "mish_hn": (_mish_hn, -2.25, (-2.8, -1.8), 15),
+                "mish_hp": (_mish_hp, 1.49, (1.15, 2.0), 15)}
+for _name, (_f, _guess, (_lo, _hi), _deg) in MISH_PATCHES.items():
+    _root = mp.findroot(_f, _guess)
+    constant(_name + "_root", f"root of {_name}", _root)
+    register(_name + "_q", f"{_name}(x0 + d) = d Q(d) for x0 + d in {(_lo, _hi)}",
+             _patch(_f, _root), _lo - float(_root), _hi - float(_root), _deg)
 constant("inv_sqrt_2pi", "1/sqrt(2 pi)", 1 / mp.sqrt(2 * mp.pi))
 constant("inv_sqrt2", "1/sqrt(2)", 1 / mp.sqrt(2))
 constant("sqrt2", "sqrt(2)", mp.sqrt(2))

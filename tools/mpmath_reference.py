@@ -71,6 +71,25 @@ def _npdf(x):
     return mp.mpf(0) if abs(x) > 10**6 else mp.npdf(x)
 
 
+def _mish_parts(x):
+    sp = mp.log1p(mp.exp(x))
+    return mp.tanh(sp), 1 / mp.cosh(sp) ** 2, _s(x)  # T, sech^2(sp), s(x)
+
+
+def _mish(x):
+    return x * _mish_parts(x)[0]
+
+
+def _mish1(x):
+    t, s2, s = _mish_parts(x)
+    return t + x * s2 * s
+
+
+def _mish2(x):  # 2 T' + x T'', T' = sech^2(sp) s, T'' = sech^2(sp) (s' - 2 T s^2)
+    t, s2, s = _mish_parts(x)
+    return 2 * s2 * s + x * s2 * (_ds(x) - 2 * t * s * s)
+
+
 REFERENCES = {
     "sigmoid": (_s, _ds, _d2s),
     "logsigmoid": (
@@ -139,6 +158,7 @@ REFERENCES = {
         lambda x: _ds(_gt_v(x)) * (2 * _gt_v1(x) + 12 * GT_K * GT_C * x * x
                                    - x * _gt_v1(x) ** 2 * mp.tanh(_gt_v(x) / 2)),
     ),
+    "mish": (_mish, _mish1, _mish2),
     "tanhshrink": (
         _tanhshrink,
         lambda x: mp.tanh(x) ** 2,
@@ -209,6 +229,9 @@ CASES = {
     "gelu_tanh": {"forms": _bind(REFERENCES["gelu_tanh"]), "params": {},
                   "points": (-0.7524614220710163, -1.4185040087908284, 1.4185040087908284,
                              -1.8, -0.2, 0.7, 2.6, -20.0, -21.0)},
+    "mish": {"forms": _bind(REFERENCES["mish"]), "params": {},
+             "points": (-1.1924312145154952, -2.256376396360793, 1.4905711794854285,
+                        -1.55, -0.9, -2.8, -1.8, 1.15, 2.0)},
     "softplus_threshold": {
         "forms": tuple(_softplus_threshold(i, 1.0, 20.0) for i in range(3)),
         "params": {"beta": 1.0, "threshold": 20.0},

@@ -604,6 +604,24 @@ ACTIVATIONS: tuple[Activation, ...] = (
             "_backward": "array([-3.97960726e-13, -8.33154706e-01,  5.00000000e+00,  6.95373355e+00,\n        1.01194565e+01,  1.00000000e+01])",
         },
     ),
+    _smooth(
+        "mish",
+        header="mish.hpp",
+        summary="Mish, x * tanh(softplus(x)), elementwise.",
+        formula="x * tanh(log(1 + exp(x)))",
+        derivative="tanh(sp) + x * sech(sp)**2 * sigmoid(x), sp = softplus(x)",
+        second_derivative="2 sech(sp)**2 sigmoid(x) + x sech(sp)**2 (sigmoid'(x) "
+                          "- 2 tanh(sp) sigmoid(x)**2)",
+        kinks="none (smooth everywhere).",
+        limits="f(-inf) = 0, f(+inf) = +inf (mish(1e4) == 1e4); f'(-inf) = 0, f'(+inf) = 1; "
+               "f''(+-inf) = 0 (PyTorch and JAX give NaN at +-inf).",
+        examples={
+            "": "array([-2.68325088e-03, -3.03401461e-01,  0.00000000e+00,  1.69572410e-01,\n        2.98653500e+00,  6.99998838e+00])",
+            "_grad": "array([-0.00234739,  0.05921676,  0.6       ,  0.75417267,  1.02110691,\n        1.00002156])",
+            "_grad2": "array([-2.01120028e-03,  3.49705674e-01,  6.40000000e-01,  5.82416401e-01,\n       -3.02664966e-02, -3.97407838e-05])",
+            "_backward": "array([-0.02347394,  0.59216756,  6.        ,  7.54172668, 10.21106911,\n       10.00021559])",
+        },
+    ),
     Activation(
         name="softplus",
         header="logistic.hpp",
@@ -697,6 +715,8 @@ REFERENCE_CASES: tuple[ReferenceCase, ...] = (
     ReferenceCase("gelu_tanh", "gelu_tanh", {},
                   lambda torch: (lambda t: torch.nn.functional.gelu(t, approximate="tanh")),
                   lambda jax, jnp: (lambda x: jax.nn.gelu(x, approximate=True))),
+    ReferenceCase("mish", "mish", {}, lambda torch: torch.nn.functional.mish,
+                  lambda jax, jnp: (lambda x: x * jnp.tanh(jax.nn.softplus(x)))),
     ReferenceCase("softplus_threshold", "softplus_threshold", {"beta": 1.0, "threshold": 20.0},
                   _torch_softplus(1.0, 20.0)),
 )

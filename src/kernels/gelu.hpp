@@ -39,7 +39,7 @@ struct gelu {
         const W z = a * W(c::inv_sqrt2);
         const W t = (z - W(3.5)) / (z + W(3.5));
         const W g = vm::horner(t, c::erfcx_t) / (W(1) + z);  // erfcx(z)
-        return {a, p.m, W(0.5) * p.m * g, p.n};
+        return {a, p.m, W(0.5) * g * p.m + W(0.5) * g * p.ml, p.n};
     }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
         const auto p = pieces(x);

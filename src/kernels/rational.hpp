@@ -48,18 +48,36 @@ struct hardswish {
 //   f'' = -2 sign(x) u^3, and 0 at x = 0 where f'' jumps from 2 to -2
 //         (PyTorch's double backward gives 0 there too).
 struct softsign {
+    // 1 + |x| = s + sl exactly (TwoSum), so that 1/(1 + |x|)^k rounds about once
+    template <class W> ACTGRAD_VM_INLINE static void one_plus(W a, W &s, W &sl) {
+        s = W(1) + a;
+        const W b = s - W(1);
+        sl = a < W(1e300) ? (W(1) - (s - b)) + (a - b) : W(0);  // inf - inf
+    }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
         const W a = vm::abs(x);
-        const W u = W(1) / (W(1) + a);
-        return vm::copysign(a > W(1) ? W(1) - u : a * u, x);
+        W s, sl;
+        one_plus(a, s, sl);
+        const W u = W(1) / s;
+        // |x| > 1: 1 - 1/(1 + |x|); below: |x|/(1 + |x|) (corrected for sl)
+        const W m = a > W(1) ? W(1) - (u - u * u * sl) : a * u * (W(1) - sl * u);
+        return vm::copysign(m, x);
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
-        const W u = W(1) / (W(1) + vm::abs(x));
-        return u * u;
+        W s, sl, p, pe;
+        one_plus(vm::abs(x), s, sl);
+        vm::two_prod(s, s, p, pe);
+        const W den = p + (pe + W(2) * s * sl);  // (1 + |x|)^2
+        return s > W(1e150) ? (W(1) / s) * (W(1) / s) : W(1) / den;
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
-        const W u = W(1) / (W(1) + vm::abs(x));
-        const W r = W(2) * (u * u * u);
+        W s, sl, p, pe, c, ce;
+        one_plus(vm::abs(x), s, sl);
+        vm::two_prod(s, s, p, pe);
+        vm::two_prod(p, s, c, ce);
+        const W den = c + (ce + pe * s + W(3) * p * sl);  // (1 + |x|)^3
+        const W inv = W(1) / s;
+        const W r = s > W(1e100) ? W(2) * (inv * inv * inv) : W(2) / den;
         return x > W(0) ? -r : (x < W(0) ? r : nan_or(x, W(0)));
     }
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)

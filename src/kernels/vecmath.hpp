@@ -121,6 +121,7 @@ template <class W> struct ExpParts {
     W m;               // 2^-n exp(x), in [0.7, 1.42]
     std::int64_t n;    // the exponent
     W em1;             // expm1(x); valid for x <= 700
+    W ml;              // m + ml is 2^-n exp(x) to about 2^-60 relative
 };
 
 // 2^k for k in [-1022, 1023], built from its bit pattern.
@@ -143,13 +144,20 @@ ACTGRAD_VM_INLINE ExpParts<double> exp_parts(double xh, double xl = 0.0) {
     const double t = x * INV_LN2 + SHIFTER;
     const double nd = t - SHIFTER;
     const std::int64_t n = bit_cast<std::int64_t>(t) - bit_cast<std::int64_t>(SHIFTER);
-    const double r = (x - nd * LN2_HI) + (lo - nd * LN2_LO);
-    // expm1(r) = ph + pl (Fast2Sum: |r| > |q|), so that the sums below round once
+    // r = x - n ln2 as a double-double (TwoSum): the first difference is exact
+    const double u = x - nd * LN2_HI, v = lo - nd * LN2_LO;
+    const double r = u + v;
+    const double rb = r - u;
+    const double rl = (u - (r - rb)) + (v - rb);
+    // expm1(r + rl) = ph + pl (Fast2Sum: |r| > |q|), so that the sums below
+    // round once
     const double q = r * r * (0.5 + r * horner(r, coeffs::expm1_q));
     const double ph = r + q;
-    const double pl = (r - ph) + q;
+    const double pl = ((r - ph) + q) + rl * (1.0 + ph);
     const double mh = 1.0 + ph;
-    const double m = mh + (((1.0 - mh) + ph) + pl);
+    const double corr = ((1.0 - mh) + ph) + pl;
+    const double m = mh + corr;
+    const double ml = (mh - m) + corr;
     // expm1 = (2^n - 1) + 2^n (ph + pl), the first sum exact (TwoSum); below
     // n = -60 expm1 is -1 to double precision.
     const std::int64_t nc = n < -60 ? -60 : n;
@@ -159,7 +167,7 @@ ACTGRAD_VM_INLINE ExpParts<double> exp_parts(double xh, double xl = 0.0) {
     const double bb = s - a;
     const double err = (a - (s - bb)) + (b - bb);
     const double em1 = s + (err + two_n * pl);
-    return {m, n, em1};
+    return {m, n, em1, ml};
 }
 
 // (1 + e)^2 and (1 + e)^3 for 0 <= e <= 1, as 1 + (small part): one rounding
@@ -168,7 +176,7 @@ template <class W> ACTGRAD_VM_INLINE W one_plus_sq(W e) { return W(1) + e * (W(2
 template <class W> ACTGRAD_VM_INLINE W one_plus_cube(W e) { return W(1) + e * (W(3) + e * (W(3) + e)); }
 ACTGRAD_VM_INLINE ExpParts<long double> exp_parts(long double xh, long double xl = 0.0L) {
     const long double x = xh + xl;
-    return {std::exp(x), 0, std::expm1(x)};
+    return {std::exp(x), 0, std::expm1(x), 0.0L};
 }
 
 template <class W> ACTGRAD_VM_INLINE W exp(W x) {

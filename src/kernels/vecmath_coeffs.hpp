@@ -151,6 +151,64 @@ inline constexpr double gelu_tanh_b2_q[] = {
     -8.723199394521506e-11,
 };
 
+// mish_b(x0 + d) = d Q(d) for x0 + d in (-1.55, -0.9); max relative error 6.4e-17
+inline constexpr double mish_b_q[] = {
+    6.407964080090054,
+    2.2632074335192134,
+    1.2861822919773453,
+    0.5578184890231666,
+    0.20853483861100622,
+    0.07168253539821978,
+    0.02324529536183484,
+    0.0071375249305897425,
+    0.0020670397313709,
+    0.0005622349817942257,
+    0.0001432815998092733,
+    3.423038085266802e-05,
+    7.72974603440192e-06,
+    1.4826622268821814e-06,
+};
+
+// mish_hn(x0 + d) = d Q(d) for x0 + d in (-2.8, -1.8); max relative error 6.2e-17
+inline constexpr double mish_hn_q[] = {
+    2.8420263316170953,
+    0.6331401510964277,
+    0.3098560002510898,
+    0.11453470309689415,
+    0.03457804938289611,
+    0.008849924346559146,
+    0.0019156468676525774,
+    0.00032463521744373314,
+    2.683858921686665e-05,
+    -9.103892619351642e-06,
+    -6.215888233365516e-06,
+    -2.3796902165586343e-06,
+    -7.295946252260292e-07,
+    -1.956518116962559e-07,
+    -4.824531510914191e-08,
+    -9.195634979937642e-09,
+};
+
+// mish_hp(x0 + d) = d Q(d) for x0 + d in (1.15, 2.0); max relative error 1.1e-16
+inline constexpr double mish_hp_q[] = {
+    -4.249232708977586,
+    2.0496012841971516,
+    -1.191288727925754,
+    0.5294930315756229,
+    -0.19635917187457086,
+    0.06306647977224486,
+    -0.017613587437989752,
+    0.004167106168294836,
+    -0.0007676877009375529,
+    7.448213719476656e-05,
+    1.7715174921298853e-05,
+    -1.3341124487858308e-05,
+    5.067203064004189e-06,
+    -1.5112363998093462e-06,
+    3.828141608903684e-07,
+    -6.75980248179966e-08,
+};
+
 // root of silu': 1 + x + e^x = 0
 inline constexpr double silu_grad_root = -1.2784645427610737;
 inline constexpr double silu_grad_root_lo = -1.0946994183093437e-16;
@@ -181,6 +239,15 @@ inline constexpr double gelu_tanh_grad_root_lo = 3.635560509207687e-17;
 // positive root of gelu_tanh'' (it is even)
 inline constexpr double gelu_tanh_grad2_root = 1.4185040087908283;
 inline constexpr double gelu_tanh_grad2_root_lo = 8.089265124388305e-17;
+// root of mish_b
+inline constexpr double mish_b_root = -1.1924312145154952;
+inline constexpr double mish_b_root_lo = -4.8484829848031044e-17;
+// root of mish_hn
+inline constexpr double mish_hn_root = -2.256376396360793;
+inline constexpr double mish_hn_root_lo = -1.0703174875019247e-16;
+// root of mish_hp
+inline constexpr double mish_hp_root = 1.4905711794854284;
+inline constexpr double mish_hp_root_lo = 7.126036715834263e-17;
 // 1/sqrt(2 pi)
 inline constexpr double inv_sqrt_2pi = 0.3989422804014327;
 inline constexpr double inv_sqrt_2pi_lo = -2.49232720227773e-17;
