@@ -109,6 +109,11 @@ register("expm1_q", "expm1(r) = r + r^2/2 + r^3 Q(r) on |r| <= ln2/2",
          _expm1_q, -LN2_HALF, LN2_HALF, 10)
 register("log1p_s", "2 atanh(s) = 2 s + s^3 S(s^2), s in [-1/7, 1/5]",
          _log1p_s, 0.0, 0.2**2 * (1 + 2**-20), 7)
+# float versions: errors far below 2^-24
+register("expm1_q_f", "float: expm1(r) = r + r^2/2 + r^3 Q(r) on |r| <= ln2/2",
+         _expm1_q, -LN2_HALF, LN2_HALF, 5)
+register("log1p_s_f", "float: 2 atanh(s) = 2 s + s^3 S(s^2), s in [-1/7, 1/5]",
+         _log1p_s, 0.0, 0.2**2 * (1 + 2**-20), 4)
 
 
 CONSTANTS = {}

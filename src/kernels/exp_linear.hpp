@@ -61,7 +61,7 @@ struct celu {
         const W qh = x / alpha;
         W p, e;
         vm::two_prod(qh, alpha, p, e);
-        const W ql = vm::abs(qh) < W(1e300) ? ((x - p) - e) / alpha : W(0);
+        const W ql = vm::abs(qh) < W(vm::FP<W>::big) ? ((x - p) - e) / alpha : W(0);
         return vm::exp_parts(qh, ql);
     }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x, W alpha) {

@@ -27,7 +27,7 @@ struct gelu {
         W a;             // |x|, clamped to 40 (gelu underflows below -38.5)
         W em;            // exp(-x^2/2) = em 2^n
         W hm;            // erfc(a/sqrt2)/2 = hm 2^n
-        std::int64_t n;
+        vm::exp_int_t<W> n;
     };
     template <class W> ACTGRAD_VM_INLINE static Pieces<W> pieces(W x) {
         namespace c = vm::coeffs;
@@ -51,14 +51,14 @@ struct gelu {
         const W phi_a = p.a * W(c::inv_sqrt_2pi) * p.em;  // a phi(x) 2^-n
         const W pos = (W(1) - vm::scale(p.hm, p.n)) + vm::scale(phi_a, p.n);
         const W neg = vm::scale(p.hm - phi_a, p.n);
-        const W d = (x - W(c::gelu_grad_root)) - W(c::gelu_grad_root_lo);
+        const W d = vm::minus_dd(x, c::gelu_grad_root, c::gelu_grad_root_lo);
         const W patch = d * vm::horner(d, c::gelu_grad_q);
         return x < W(0) ? ((x >= W(-1.8) && x <= W(-0.2)) ? patch : neg) : pos;
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
         namespace c = vm::coeffs;
         const auto p = pieces(x);
-        const W r = (W(c::sqrt2) - p.a) + W(c::sqrt2_lo);
+        const W r = -vm::minus_dd(p.a, c::sqrt2, c::sqrt2_lo);  // sqrt2 - a
         return vm::scale(p.em * W(c::inv_sqrt_2pi) * (r * (W(c::sqrt2) + p.a)), p.n);
     }
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)
@@ -79,7 +79,7 @@ struct gelu {
 struct gelu_tanh {
     template <class W> struct Pieces {
         W a, v1, v1sq, m, e;  // |x| (clamped), v', v'^2, exp(-|v|) = m 2^n = e
-        std::int64_t n;
+        vm::exp_int_t<W> n;
     };
     template <class W> ACTGRAD_VM_INLINE static Pieces<W> pieces(W x) {
         namespace c = vm::coeffs;
@@ -119,7 +119,7 @@ struct gelu_tanh {
         const auto p = pieces(x);
         const W den = vm::one_plus_sq(p.e);
         const W pos = (W(1) + p.e * (W(1) + p.a * p.v1)) / den;
-        const W d = (x - W(c::gelu_tanh_grad_root)) - W(c::gelu_tanh_grad_root_lo);
+        const W d = vm::minus_dd(x, c::gelu_tanh_grad_root, c::gelu_tanh_grad_root_lo);
         const W b1 = (x >= W(-1.8) && x <= W(-0.2)) ? d * vm::horner(d, c::gelu_tanh_b1_q)
                                                     : (W(1) + p.e) - p.a * p.v1;
         return x < W(0) ? vm::scale(p.m * b1 / den, p.n) : pos;
@@ -130,11 +130,11 @@ struct gelu_tanh {
         const W th = W(1) - W(2) * p.e / (W(1) + p.e);  // tanh(|v|/2)
         const W b = W(2) * p.v1 + W(6) * W(c::gelu_tanh_k2) * W(c::gelu_tanh_c) * (p.a * p.a) -
                     p.a * p.v1sq * th;
-        const W d = (p.a - W(c::gelu_tanh_grad2_root)) - W(c::gelu_tanh_grad2_root_lo);
+        const W d = vm::minus_dd(p.a, c::gelu_tanh_grad2_root, c::gelu_tanh_grad2_root_lo);
         const W b2 = (p.a >= W(0.7) && p.a <= W(2.6)) ? d * vm::horner(d, c::gelu_tanh_b2_q) : b;
         return vm::scale(p.m * b2 / vm::one_plus_sq(p.e), p.n);
     }
-    ACTGRAD_WORK_FORMS(f_, df_, d2f_)
+    ACTGRAD_WIDE_FORMS(f_, df_, d2f_)  // float in double: v is a double-double of double constants
 };
 
 }  // namespace actgrad::kernels

@@ -118,7 +118,7 @@ struct silu {
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
         namespace c = vm::coeffs;
-        const W dr = (x - W(c::silu_grad_root)) - W(c::silu_grad_root_lo);
+        const W dr = vm::minus_dd(x, c::silu_grad_root, c::silu_grad_root_lo);
         const bool patch = vm::abs(dr) < W(0.5);
         const auto p = vm::exp_parts(patch ? dr : -vm::abs(x));
         const W em = patch ? W(c::silu_grad_root_exp) * p.m : p.m;
@@ -132,7 +132,7 @@ struct silu {
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
         namespace c = vm::coeffs;
         const W a = vm::abs(x);
-        const W dr = (a - W(c::silu_grad2_root)) - W(c::silu_grad2_root_lo);
+        const W dr = vm::minus_dd(a, c::silu_grad2_root, c::silu_grad2_root_lo);
         const bool patch = vm::abs(dr) < W(1.2);
         const auto p = vm::exp_parts(patch ? -dr : -a);
         const W em = patch ? W(c::silu_grad2_root_exp) * p.m : p.m;
@@ -156,14 +156,14 @@ struct softplus {
     template <class W> ACTGRAD_VM_INLINE static vm::ExpParts<W> parts(W x, W beta) {
         W yh, yl;
         vm::two_prod(beta, x, yh, yl);
-        yl = vm::abs(yh) < W(1e300) ? yl : W(0);  // inf, NaN or near overflow
+        yl = vm::abs(yh) < W(vm::FP<W>::big) ? yl : W(0);  // inf, NaN or near overflow
         // -|y| = -|yh| - sign(yh) yl
         return vm::exp_parts(-vm::abs(yh), yh >= W(0) ? -yl : yl);
     }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x, W beta) {
         const auto p = parts(x, beta);
         const W e = vm::scale(p.m, p.n);
-        const W tail = p.n < -1000 ? vm::scale(p.m / beta, p.n) : vm::log1p_unit(e) / beta;
+        const W tail = p.n < vm::FP<W>::subnormal_n ? vm::scale(p.m / beta, p.n) : vm::log1p_unit(e) / beta;
         return (x > W(0) ? x : W(0)) + tail;
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x, W beta) {

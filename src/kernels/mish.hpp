@@ -36,7 +36,7 @@ struct mish {
         const W e = vm::scale(p.m, p.n);
         const W xc = vm::clamp(x, W(-800), W(800));
         const W D = W(1) + W(2) * e * (W(1) + e);
-        const W db = (x - W(c::mish_b_root)) - W(c::mish_b_root_lo);
+        const W db = vm::minus_dd(x, c::mish_b_root, c::mish_b_root_lo);
         const W B = (x >= W(-1.55) && x <= W(-0.9))
                         ? db * vm::horner(db, c::mish_b_q)
                         : W(4) * (xc + W(1)) + e * (W(6) + W(4) * xc) + e * e * (W(4) + e);
@@ -50,13 +50,13 @@ struct mish {
         const auto p = vm::exp_parts(-vm::abs(x));
         const W e = vm::scale(p.m, p.n);
         const W xc = vm::clamp(x, W(-800), W(800));
-        const W dn = (x - W(c::mish_hn_root)) - W(c::mish_hn_root_lo);
+        const W dn = vm::minus_dd(x, c::mish_hn_root, c::mish_hn_root_lo);
         const W hn = (x >= W(-2.8) && x <= W(-1.8))
                          ? dn * vm::horner(dn, c::mish_hn_q)
                          : W(2) * (xc + W(2)) +
                                e * ((W(8) + W(2) * xc) + e * ((W(6) - W(3) * xc) +
                                                               e * (W(2) - W(2) * xc)));
-        const W dp = (x - W(c::mish_hp_root)) - W(c::mish_hp_root_lo);
+        const W dp = vm::minus_dd(x, c::mish_hp_root, c::mish_hp_root_lo);
         const W hp = (x >= W(1.15) && x <= W(2.0))
                          ? dp * vm::horner(dp, c::mish_hp_q)
                          : W(2) * (W(1) - xc) + e * ((W(6) - W(3) * xc) +
@@ -71,7 +71,7 @@ struct mish {
         const W pos = vm::scale(vm::scale(W(4) * mm * hp / vm::one_plus_cube(t), p.n), p.n);
         return x < W(0) ? neg : pos;
     }
-    ACTGRAD_WORK_FORMS(f_, df_, d2f_)
+    ACTGRAD_WIDE_FORMS(f_, df_, d2f_)  // float in double: long product chains
 };
 
 }  // namespace actgrad::kernels

@@ -80,7 +80,7 @@ struct softsign {
         const W r = s > W(1e100) ? W(2) * (inv * inv * inv) : W(2) / den;
         return x > W(0) ? -r : (x < W(0) ? r : nan_or(x, W(0)));
     }
-    ACTGRAD_WORK_FORMS(f_, df_, d2f_)
+    ACTGRAD_WIDE_FORMS(f_, df_, d2f_)  // float in double: f'' cubes a quotient
 };
 
 }  // namespace actgrad::kernels

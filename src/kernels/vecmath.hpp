@@ -39,10 +39,53 @@
 
 namespace actgrad::vm {
 
-// The type a kernel computes in, for the type it is called with.
+// The type a kernel computes in, for the type it is called with: its own
+// (float, double, long double; integers arrive as double), or, for the few
+// kernels whose float formulas would not stay within 4 ulp, wide_t (double
+// for float).
 template <class T> struct Work { using type = T; };
-template <> struct Work<float> { using type = double; };
 template <class T> using work_t = typename Work<T>::type;
+template <class T> struct Wide { using type = T; };
+template <> struct Wide<float> { using type = double; };
+template <class T> using wide_t = typename Wide<T>::type;
+
+// Per-type constants of the vectorised math.
+template <class W> struct FP;
+template <> struct FP<double> {
+    using U = std::uint64_t;
+    using I = std::int64_t;
+    static constexpr int mant = 52, bias = 1023;
+    static constexpr U sign = 0x8000000000000000ULL;
+    static constexpr U split_mask = 0xfffffffff8000000ULL;  // top 26 significant bits
+    static constexpr double shifter = 0x1.8p52;             // t + shifter rounds t to an integer
+    static constexpr double inv_ln2 = 1.4426950408889634;
+    static constexpr double ln2_hi = 6.93147180369123816490e-01;  // 32 significant bits
+    static constexpr double ln2_lo = 1.90821492927058770002e-10;
+    static constexpr double exp_lo = -800.0, exp_hi = 710.0;      // exp's argument clamps
+    static constexpr I em1_n_min = -60;                           // expm1 = -1 below
+    static constexpr double big = 1e300;        // double-double products overflow above
+    static constexpr I subnormal_n = -1000;     // m 2^n nears the subnormals below
+};
+template <> struct FP<float> {
+    using U = std::uint32_t;
+    using I = std::int32_t;
+    static constexpr int mant = 23, bias = 127;
+    static constexpr U sign = 0x80000000U;
+    static constexpr U split_mask = 0xfffff000U;  // top 12 significant bits
+    static constexpr float shifter = 0x1.8p23f;
+    static constexpr float inv_ln2 = 1.44269504f;
+    static constexpr float ln2_hi = 0.693145751953125f;  // 15 significant bits
+    static constexpr float ln2_lo = 1.42860682030941723212e-06f;
+    static constexpr float exp_lo = -150.0f, exp_hi = 89.0f;
+    static constexpr I em1_n_min = -30;
+    static constexpr float big = 1e30f;
+    static constexpr I subnormal_n = -120;
+};
+template <> struct FP<long double> {
+    using I = std::int64_t;
+    static constexpr long double big = 1e300L;
+    static constexpr I subnormal_n = -1000;
+};
 
 template <class W> inline constexpr bool is_double = std::is_same_v<W, double>;
 
@@ -56,14 +99,16 @@ template <class To, class From> ACTGRAD_VM_INLINE To bit_cast(From v) {
 // Selects that keep NaN: a NaN x fails every comparison and passes through.
 template <class W> ACTGRAD_VM_INLINE W clamp(W x, W lo, W hi) { return x < lo ? lo : (x > hi ? hi : x); }
 
-// |x| and copysign through the sign bit (for double; vectorises as and/or).
-ACTGRAD_VM_INLINE double abs(double x) {
-    return bit_cast<double>(bit_cast<std::uint64_t>(x) & 0x7fffffffffffffffULL);
+// |x| and copysign through the sign bit (vectorises as and/or).
+template <class W> ACTGRAD_VM_INLINE W abs(W x) {
+    using U = typename FP<W>::U;
+    return bit_cast<W>(bit_cast<U>(x) & U(~FP<W>::sign));
 }
 ACTGRAD_VM_INLINE long double abs(long double x) { return std::fabs(x); }
-ACTGRAD_VM_INLINE double copysign(double magnitude, double sign) {
-    return bit_cast<double>((bit_cast<std::uint64_t>(magnitude) & 0x7fffffffffffffffULL) |
-                            (bit_cast<std::uint64_t>(sign) & 0x8000000000000000ULL));
+template <class W> ACTGRAD_VM_INLINE W copysign(W magnitude, W sign) {
+    using U = typename FP<W>::U;
+    return bit_cast<W>((bit_cast<U>(magnitude) & U(~FP<W>::sign)) |
+                       (bit_cast<U>(sign) & FP<W>::sign));
 }
 ACTGRAD_VM_INLINE long double copysign(long double magnitude, long double sign) {
     return std::copysign(magnitude, sign);
@@ -78,19 +123,29 @@ template <std::size_t I = 0, class W, std::size_t N> ACTGRAD_VM_INLINE W horner(
     }
 }
 
+// x - (hi + lo) for a double-double constant, in W: for float the constant is
+// re-split into two floats (the subtraction of the first is exact near the
+// root it stands for, Sterbenz).
+template <class W> ACTGRAD_VM_INLINE W minus_dd(W x, double hi, double lo) {
+    const W h = W(hi);
+    const W l = W((hi - double(h)) + lo);
+    return (x - h) - l;
+}
+
 // ---------------------------------------------------------------------------
 // Double-double helpers.
 
 // a = hi + lo with hi holding the top 26 significant bits (a bit mask, so the
 // split is exact and immune to FMA contraction).
-ACTGRAD_VM_INLINE void split(double a, double &hi, double &lo) {
-    hi = bit_cast<double>(bit_cast<std::uint64_t>(a) & 0xfffffffff8000000ULL);
+template <class W> ACTGRAD_VM_INLINE void split(W a, W &hi, W &lo) {
+    using U = typename FP<W>::U;
+    hi = bit_cast<W>(bit_cast<U>(a) & FP<W>::split_mask);
     lo = a - hi;
 }
 
 // a * b = p + e exactly (Dekker), for |a b| below 2^995 and not underflowing.
-ACTGRAD_VM_INLINE void two_prod(double a, double b, double &p, double &e) {
-    double ah, al, bh, bl;
+template <class W> ACTGRAD_VM_INLINE void two_prod(W a, W b, W &p, W &e) {
+    W ah, al, bh, bl;
     split(a, ah, al);
     split(b, bh, bl);
     p = a * b;
@@ -112,61 +167,70 @@ ACTGRAD_VM_INLINE void two_prod(long double a, long double b, long double &p, lo
 // final scaling by 2^n, so that results in the subnormal range are rounded
 // once (x e^x, e^x / (1 + e^x)^2, ... for x near -745).
 
-inline constexpr double INV_LN2 = 1.4426950408889634;
-inline constexpr double LN2_HI = 6.93147180369123816490e-01;  // 32 significant bits
-inline constexpr double LN2_LO = 1.90821492927058770002e-10;
-inline constexpr double SHIFTER = 0x1.8p52;                    // rounds to an integer
+template <class W> struct ExpInt { using type = typename FP<W>::I; };
+template <class W> using exp_int_t = typename ExpInt<W>::type;
 
 template <class W> struct ExpParts {
     W m;               // 2^-n exp(x), in [0.7, 1.42]
-    std::int64_t n;    // the exponent
-    W em1;             // expm1(x); valid for x <= 700
-    W ml;              // m + ml is 2^-n exp(x) to about 2^-60 relative
+    exp_int_t<W> n;    // the exponent
+    W em1;             // expm1(x); valid for x well below the overflow edge
+    W ml;              // m + ml is 2^-n exp(x) to about 2^-60 (2^-30 for float)
 };
 
-// 2^k for k in [-1022, 1023], built from its bit pattern.
-ACTGRAD_VM_INLINE double pow2i(std::int64_t k) { return bit_cast<double>(std::uint64_t(k + 1023) << 52); }
+// 2^k for k in the normal exponent range, built from its bit pattern.
+template <class W> ACTGRAD_VM_INLINE W pow2i(exp_int_t<W> k) {
+    using U = typename FP<W>::U;
+    return bit_cast<W>(U(k + FP<W>::bias) << FP<W>::mant);
+}
 
-// m 2^n for n in [-1160, 1100], rounded once (two exact power-of-two factors).
-ACTGRAD_VM_INLINE double scale(double m, std::int64_t n) {
-    const std::int64_t n1 = n >> 1;
-    return m * pow2i(n1) * pow2i(n - n1);
+// m 2^n for n in [-1160, 1100] (float: [-250, 250]), rounded once (two
+// exact power-of-two factors).
+template <class W> ACTGRAD_VM_INLINE W scale(W m, exp_int_t<W> n) {
+    const exp_int_t<W> n1 = n >> 1;
+    return m * pow2i<W>(n1) * pow2i<W>(n - n1);
 }
 ACTGRAD_VM_INLINE long double scale(long double m, std::int64_t) { return m; }
 
 // exp(xh + xl) for a double-double argument (xl may be 0): exp and expm1
-// parts.  Arguments are clamped to [-800, 710] first (exp rounds to 0 below
-// -745.2; callers treat larger arguments themselves), and NaN passes through.
-ACTGRAD_VM_INLINE ExpParts<double> exp_parts(double xh, double xl = 0.0) {
-    const bool low = xh < -800.0, high = xh > 710.0;
-    const double x = low ? -800.0 : (high ? 710.0 : xh);
-    const double lo = (low || high) ? 0.0 : xl;
-    const double t = x * INV_LN2 + SHIFTER;
-    const double nd = t - SHIFTER;
-    const std::int64_t n = bit_cast<std::int64_t>(t) - bit_cast<std::int64_t>(SHIFTER);
+// parts.  Arguments are clamped to [exp_lo, exp_hi] first (exp rounds to 0
+// or overflows beyond), and NaN passes through.
+template <class W> ACTGRAD_VM_INLINE ExpParts<W> exp_parts(W xh, W xl = W(0)) {
+    using F = FP<W>;
+    using I = typename F::I;
+    const bool low = xh < F::exp_lo, high = xh > F::exp_hi;
+    const W x = low ? F::exp_lo : (high ? F::exp_hi : xh);
+    const W lo = (low || high) ? W(0) : xl;
+    const W t = x * F::inv_ln2 + F::shifter;
+    const W nd = t - F::shifter;
+    const I n = bit_cast<I>(t) - bit_cast<I>(F::shifter);
     // r = x - n ln2 as a double-double (TwoSum): the first difference is exact
-    const double u = x - nd * LN2_HI, v = lo - nd * LN2_LO;
-    const double r = u + v;
-    const double rb = r - u;
-    const double rl = (u - (r - rb)) + (v - rb);
+    const W u = x - nd * F::ln2_hi, v = lo - nd * F::ln2_lo;
+    const W r = u + v;
+    const W rb = r - u;
+    const W rl = (u - (r - rb)) + (v - rb);
     // expm1(r + rl) = ph + pl (Fast2Sum: |r| > |q|), so that the sums below
     // round once
-    const double q = r * r * (0.5 + r * horner(r, coeffs::expm1_q));
-    const double ph = r + q;
-    const double pl = ((r - ph) + q) + rl * (1.0 + ph);
-    const double mh = 1.0 + ph;
-    const double corr = ((1.0 - mh) + ph) + pl;
-    const double m = mh + corr;
-    const double ml = (mh - m) + corr;
+    W q;
+    if constexpr (std::is_same_v<W, double>) {
+        q = r * r * (W(0.5) + r * horner(r, coeffs::expm1_q));
+    } else {
+        q = r * r * (W(0.5) + r * horner(r, coeffs::expm1_q_f));
+    }
+    const W ph = r + q;
+    const W pl = ((r - ph) + q) + rl * (W(1) + ph);
+    const W mh = W(1) + ph;
+    const W corr = ((W(1) - mh) + ph) + pl;
+    const W m = mh + corr;
+    const W ml = (mh - m) + corr;
     // expm1 = (2^n - 1) + 2^n (ph + pl), the first sum exact (TwoSum); below
-    // n = -60 expm1 is -1 to double precision.
-    const std::int64_t nc = n < -60 ? -60 : n;
-    const double two_n = pow2i(nc);
-    const double a = two_n - 1.0, b = two_n * ph;
-    const double s = a + b;
-    const double bb = s - a;
-    const double err = (a - (s - bb)) + (b - bb);
-    const double em1 = s + (err + two_n * pl);
+    // em1_n_min expm1 is -1 to working precision.
+    const I nc = n < F::em1_n_min ? F::em1_n_min : n;
+    const W two_n = pow2i<W>(nc);
+    const W a = two_n - W(1), b = two_n * ph;
+    const W s = a + b;
+    const W bb = s - a;
+    const W err = (a - (s - bb)) + (b - bb);
+    const W em1 = s + (err + two_n * pl);
     return {m, n, em1, ml};
 }
 
@@ -191,15 +255,20 @@ template <class W> ACTGRAD_VM_INLINE W expm1(W x) { return exp_parts(x).em1; }
 // [-1/4, 0] (exact); else f = e.  Then log1p(f) = f - (f^2/2 - s (f^2/2 + R))
 // with s = f/(2 + f) and 2 atanh(s) = 2s + s R(s^2) (fdlibm's scheme: the
 // leading f is exact, so the result is within about 1 ulp).
-ACTGRAD_VM_INLINE double log1p_unit(double e) {
-    const bool big = e > 0.5;
-    const double f = big ? (e - 1.0) * 0.5 : e;
-    const double k = big ? 1.0 : 0.0;
-    const double s = f / (2.0 + f);
-    const double z = s * s;
-    const double hfsq = 0.5 * f * f;
-    const double R = z * horner(z, coeffs::log1p_s);
-    return k * LN2_HI - ((hfsq - (s * (hfsq + R) + k * LN2_LO)) - f);
+template <class W> ACTGRAD_VM_INLINE W log1p_unit(W e) {
+    const bool big = e > W(0.5);
+    const W f = big ? (e - W(1)) * W(0.5) : e;
+    const W k = big ? W(1) : W(0);
+    const W s = f / (W(2) + f);
+    const W z = s * s;
+    const W hfsq = W(0.5) * f * f;
+    W R;
+    if constexpr (std::is_same_v<W, double>) {
+        R = z * horner(z, coeffs::log1p_s);
+    } else {
+        R = z * horner(z, coeffs::log1p_s_f);
+    }
+    return k * FP<W>::ln2_hi - ((hfsq - (s * (hfsq + R) + k * FP<W>::ln2_lo)) - f);
 }
 ACTGRAD_VM_INLINE long double log1p_unit(long double e) { return std::log1p(e); }
 
@@ -207,17 +276,19 @@ ACTGRAD_VM_INLINE long double log1p_unit(long double e) { return std::log1p(e); 
 
 // Inside a kernel struct: f, df, d2f for any T that call the implementations
 // f_, df_, d2f_ in work_t<T> and round once.
-#define ACTGRAD_WORK_FORMS(IMPL_F, IMPL_DF, IMPL_D2F)                                       \
+#define ACTGRAD_WORK_FORMS(IMPL_F, IMPL_DF, IMPL_D2F) ACTGRAD_FORMS_IN(work_t, IMPL_F, IMPL_DF, IMPL_D2F)
+#define ACTGRAD_WIDE_FORMS(IMPL_F, IMPL_DF, IMPL_D2F) ACTGRAD_FORMS_IN(wide_t, IMPL_F, IMPL_DF, IMPL_D2F)
+#define ACTGRAD_FORMS_IN(WT, IMPL_F, IMPL_DF, IMPL_D2F)                                       \
     template <class T, class... P> ACTGRAD_VM_INLINE static T f(T x, P... p) {                                \
-        using W = vm::work_t<T>;                                                            \
+        using W = vm::WT<T>;                                                            \
         return T(IMPL_F(W(x), W(p)...));                                                    \
     }                                                                                       \
     template <class T, class... P> ACTGRAD_VM_INLINE static T df(T x, P... p) {                               \
-        using W = vm::work_t<T>;                                                            \
+        using W = vm::WT<T>;                                                            \
         return T(IMPL_DF(W(x), W(p)...));                                                   \
     }                                                                                       \
     template <class T, class... P> ACTGRAD_VM_INLINE static T d2f(T x, P... p) {                              \
-        using W = vm::work_t<T>;                                                            \
+        using W = vm::WT<T>;                                                            \
         return T(IMPL_D2F(W(x), W(p)...));                                                  \
     }
 

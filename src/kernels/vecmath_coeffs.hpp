@@ -31,6 +31,25 @@ inline constexpr double log1p_s[] = {
     0.13604793445034952,
 };
 
+// float: expm1(r) = r + r^2/2 + r^3 Q(r) on |r| <= ln2/2; max relative error 9e-10
+inline constexpr double expm1_q_f[] = {
+    0.1666666668156753,
+    0.04166666656954173,
+    0.008333310965576237,
+    0.0013888903854347395,
+    0.00019890954969161367,
+    2.48263935354924e-05,
+};
+
+// float: 2 atanh(s) = 2 s + s^3 S(s^2), s in [-1/7, 1/5]; max relative error 5.1e-11
+inline constexpr double log1p_s_f[] = {
+    0.6666666667004482,
+    0.39999995788474335,
+    0.28572266707445926,
+    0.22164079359650884,
+    0.19812186924650058,
+};
+
 // x - tanh(x) = x^3 P(x^2) for |x| < 0.95; max relative error 6.4e-17
 inline constexpr double tanhshrink_p[] = {
     0.3333333333333333,
