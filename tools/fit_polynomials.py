@@ -136,6 +136,7 @@ constant("silu_grad2_root_exp", "e^-a at that root", mp.exp(-_silu2_root))
 TANHSHRINK_CUT = 0.95
 register("tanhshrink_p", f"x - tanh(x) = x^3 P(x^2) for |x| < {TANHSHRINK_CUT}",
          _tanhshrink_p, 0.0, TANHSHRINK_CUT**2, 15)
+register("tanhshrink_p_f", "float: the same", _tanhshrink_p, 0.0, TANHSHRINK_CUT**2, 8)
 
 
 # gelu: erfcx(z) (1 + z) as a polynomial in t = (z - K)/(z + K) for
@@ -151,6 +152,9 @@ def _erfcx_t(t):
 
 register("erfcx_t", f"erfcx(z) (1 + z) in t = (z - {ERFCX_K})/(z + {ERFCX_K}), z <= 40/sqrt(2)",
          _erfcx_t, -1.0, float((ERFCX_ZMAX - ERFCX_K) / (ERFCX_ZMAX + ERFCX_K)), 22)
+
+register("erfcx_t_f", "float: the same", _erfcx_t, -1.0,
+         float((ERFCX_ZMAX - ERFCX_K) / (ERFCX_ZMAX + ERFCX_K)), 12)
 
 _gelu_root = mp.findroot(lambda x: mp.ncdf(x) + x * mp.npdf(x), -0.75)
 constant("gelu_grad_root", "root of gelu': Phi(x) + x phi(x) = 0", _gelu_root)
@@ -255,6 +259,8 @@ for _name, (_f, _guess, (_lo, _hi), _deg) in MISH_PATCHES.items():
     constant(_name + "_root", f"root of {_name}", _root)
     register(_name + "_q", f"{_name}(x0 + d) = d Q(d) for x0 + d in {(_lo, _hi)}",
              _patch(_f, _root), _lo - float(_root), _hi - float(_root), _deg)
+register("gelu_grad_q_f", "float: the same", _gelu_grad_q,
+         GELU_PATCH[0] - float(_gelu_root), GELU_PATCH[1] - float(_gelu_root), 11)
 constant("inv_sqrt_2pi", "1/sqrt(2 pi)", 1 / mp.sqrt(2 * mp.pi))
 constant("inv_sqrt2", "1/sqrt(2)", 1 / mp.sqrt(2))
 constant("sqrt2", "sqrt(2)", mp.sqrt(2))

@@ -20,7 +20,7 @@ struct elu {
         return x > W(0) ? x : alpha * vm::expm1(x);
     }
     template <class W> ACTGRAD_VM_INLINE static W left(W x, W alpha) {
-        const auto p = vm::exp_parts(x);
+        const auto p = vm::exp_parts_fast(x);
         return vm::scale(alpha * p.m, p.n);
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x, W alpha) {

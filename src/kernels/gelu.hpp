@@ -38,7 +38,7 @@ struct gelu {
         const auto p = vm::exp_parts(W(-0.5) * sh, W(-0.5) * sl);
         const W z = a * W(c::inv_sqrt2);
         const W t = (z - W(3.5)) / (z + W(3.5));
-        const W g = vm::horner(t, c::erfcx_t) / (W(1) + z);  // erfcx(z)
+        const W g = ACTGRAD_POLY(W, t, erfcx_t) / (W(1) + z);  // erfcx(z)
         return {a, p.m, W(0.5) * g * p.m + W(0.5) * g * p.ml, p.n};
     }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
@@ -51,8 +51,11 @@ struct gelu {
         const W phi_a = p.a * W(c::inv_sqrt_2pi) * p.em;  // a phi(x) 2^-n
         const W pos = (W(1) - vm::scale(p.hm, p.n)) + vm::scale(phi_a, p.n);
         const W neg = vm::scale(p.hm - phi_a, p.n);
-        const W d = vm::minus_dd(x, c::gelu_grad_root, c::gelu_grad_root_lo);
-        const W patch = d * vm::horner(d, c::gelu_grad_q);
+        // the patch in double even for float: its float coefficients would
+        // round to 1.5 ulp
+        using D = vm::wide_t<W>;
+        const D d = vm::minus_dd(D(x), c::gelu_grad_root, c::gelu_grad_root_lo);
+        const W patch = W(d * ACTGRAD_POLY(W, d, gelu_grad_q));
         return x < W(0) ? ((x >= W(-1.8) && x <= W(-0.2)) ? patch : neg) : pos;
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {

@@ -24,20 +24,23 @@ namespace actgrad::kernels {
 //   f'' = s'(x) (1 - 2 s(x)) = -sign(x) s'(x) tanh(|x|/2), with
 //         tanh(|x|/2) = -expm1(-|x|)/(2 + expm1(-|x|)): no cancellation near 0.
 struct sigmoid {
+    // Where e is subnormal, 1 + e == 1 and the results below are e (times a
+    // factor <= 1) rounded once, so no final scaling is needed.
     template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
-        const auto p = vm::exp_parts(-vm::abs(x));
-        const W d = W(1) + vm::scale(p.m, p.n);
-        const W q = (x >= W(0) ? W(1) : p.m) / d;
-        return x >= W(0) ? q : vm::scale(q, p.n);
+        const auto p = vm::exp_parts_fast(-vm::abs(x));
+        const W e = vm::scale(p.m, p.n);
+        return (x >= W(0) ? W(1) : e) / (W(1) + e);
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
-        const auto p = vm::exp_parts(-vm::abs(x));
-        return vm::scale(p.m / vm::one_plus_sq(vm::scale(p.m, p.n)), p.n);
+        const auto p = vm::exp_parts_fast(-vm::abs(x));
+        const W e = vm::scale(p.m, p.n);
+        return e / vm::one_plus_sq(e);
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
         // 2 + expm1(-|x|) = 1 + e
-        const auto p = vm::exp_parts(-vm::abs(x));
-        const W r = vm::scale(p.m * vm::abs(p.em1) / vm::one_plus_cube(vm::scale(p.m, p.n)), p.n);
+        const auto p = vm::exp_parts_fast(-vm::abs(x));
+        const W e = vm::scale(p.m, p.n);
+        const W r = e * (vm::abs(p.em1) / vm::one_plus_cube(e));
         return x > W(0) ? -r : r;  // +0 at x = +-0
     }
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)
@@ -54,10 +57,9 @@ struct logsigmoid {
         return (x < W(0) ? x : W(0)) - vm::log1p_unit(e);
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
-        const auto p = vm::exp_parts(-vm::abs(x));
-        const W d = W(1) + vm::scale(p.m, p.n);
-        const W q = (x < W(0) ? W(1) : p.m) / d;
-        return x < W(0) ? q : vm::scale(q, p.n);
+        const auto p = vm::exp_parts_fast(-vm::abs(x));
+        const W e = vm::scale(p.m, p.n);
+        return (x < W(0) ? W(1) : e) / (W(1) + e);
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) { return -sigmoid::df_(x); }
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)
@@ -80,7 +82,7 @@ struct tanh {
         return vm::copysign(small ? q : W(1) - q, x);
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
-        const auto p = vm::exp_parts(W(-2) * vm::abs(x));
+        const auto p = vm::exp_parts_fast(W(-2) * vm::abs(x));
         return vm::scale(W(4) * p.m / vm::one_plus_sq(vm::scale(p.m, p.n)), p.n);
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
@@ -209,12 +211,12 @@ struct tanhshrink {
     template <class W> ACTGRAD_VM_INLINE static W shrink(W a) {  // a - tanh(a), a >= 0
         const W z = a * a;
         const W e = vm::exp(W(-2) * a);
-        return a < W(0.95) ? a * z * vm::horner(z, vm::coeffs::tanhshrink_p)
+        return a < W(0.95) ? a * z * ACTGRAD_POLY(W, z, tanhshrink_p)
                            : (a - W(1)) + W(2) * e / (W(1) + e);
     }
     template <class W> ACTGRAD_VM_INLINE static W tanh_abs(W a, W e) {  // tanh(a), a >= 0
         const W z = a * a;
-        const W q = (a < W(0.95) ? a * z * vm::horner(z, vm::coeffs::tanhshrink_p) : W(2) * e) /
+        const W q = (a < W(0.95) ? a * z * ACTGRAD_POLY(W, z, tanhshrink_p) : W(2) * e) /
                     (a < W(0.95) ? W(1) : W(1) + e);
         return a < W(0.95) ? a - q : W(1) - q;
     }

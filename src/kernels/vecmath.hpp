@@ -123,6 +123,12 @@ template <std::size_t I = 0, class W, std::size_t N> ACTGRAD_VM_INLINE W horner(
     }
 }
 
+// The float or the double version of a fitted polynomial:
+// ACTGRAD_POLY(W, x, name) evaluates coeffs::name_f for float, coeffs::name else.
+#define ACTGRAD_POLY(W, x, name)                                                 \
+    (std::is_same_v<W, float> ? ::actgrad::vm::horner(x, ::actgrad::vm::coeffs::name##_f) \
+                              : ::actgrad::vm::horner(x, ::actgrad::vm::coeffs::name))
+
 // x - (hi + lo) for a double-double constant, in W: for float the constant is
 // re-split into two floats (the subtraction of the first is exact near the
 // root it stands for, Sterbenz).
@@ -194,7 +200,8 @@ ACTGRAD_VM_INLINE long double scale(long double m, std::int64_t) { return m; }
 // exp(xh + xl) for a double-double argument (xl may be 0): exp and expm1
 // parts.  Arguments are clamped to [exp_lo, exp_hi] first (exp rounds to 0
 // or overflows beyond), and NaN passes through.
-template <class W> ACTGRAD_VM_INLINE ExpParts<W> exp_parts(W xh, W xl = W(0)) {
+template <class W, bool precise = true>
+ACTGRAD_VM_INLINE ExpParts<W> exp_parts(W xh, W xl = W(0)) {
     using F = FP<W>;
     using I = typename F::I;
     const bool low = xh < F::exp_lo, high = xh > F::exp_hi;
@@ -207,7 +214,7 @@ template <class W> ACTGRAD_VM_INLINE ExpParts<W> exp_parts(W xh, W xl = W(0)) {
     const W u = x - nd * F::ln2_hi, v = lo - nd * F::ln2_lo;
     const W r = u + v;
     const W rb = r - u;
-    const W rl = (u - (r - rb)) + (v - rb);
+    const W rl = precise ? (u - (r - rb)) + (v - rb) : W(0);
     // expm1(r + rl) = ph + pl (Fast2Sum: |r| > |q|), so that the sums below
     // round once
     W q;
@@ -220,8 +227,8 @@ template <class W> ACTGRAD_VM_INLINE ExpParts<W> exp_parts(W xh, W xl = W(0)) {
     const W pl = ((r - ph) + q) + rl * (W(1) + ph);
     const W mh = W(1) + ph;
     const W corr = ((W(1) - mh) + ph) + pl;
-    const W m = mh + corr;
-    const W ml = (mh - m) + corr;
+    const W m = precise ? mh + corr : W(1) + (ph + pl);
+    const W ml = precise ? (mh - m) + corr : W(0);
     // expm1 = (2^n - 1) + 2^n (ph + pl), the first sum exact (TwoSum); below
     // em1_n_min expm1 is -1 to working precision.
     const I nc = n < F::em1_n_min ? F::em1_n_min : n;
@@ -242,6 +249,13 @@ ACTGRAD_VM_INLINE ExpParts<long double> exp_parts(long double xh, long double xl
     const long double x = xh + xl;
     return {std::exp(x), 0, std::expm1(x), 0.0L};
 }
+
+// exp_parts without the double-double refinements (about 0.3 ulp less
+// accurate, 15% faster), for kernels with error to spare.
+template <class W> ACTGRAD_VM_INLINE ExpParts<W> exp_parts_fast(W x) {
+    return exp_parts<W, false>(x);
+}
+ACTGRAD_VM_INLINE ExpParts<long double> exp_parts_fast(long double x) { return exp_parts(x); }
 
 template <class W> ACTGRAD_VM_INLINE W exp(W x) {
     const ExpParts<W> e = exp_parts(x);

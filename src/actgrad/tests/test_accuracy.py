@@ -47,3 +47,14 @@ def test_accuracy(case, form, dtype):
     assert bad.size == 0, "\n".join(
         f"x={x[i]!r}: got {got[i]!r}, want {hi[i]!r} (+{lo[i]:.3g}), {err[i]:.2f} ulp"
         for i in bad[:20])
+
+
+def test_accuracy_command_prints_the_table(capsys):
+    from actgrad import _accuracy
+
+    assert _accuracy.main(["--no-peers"]) == 0
+    out = capsys.readouterr().out
+    assert "actgrad 64" in out and "gelu_tanh" in out
+    for line in out.splitlines()[2:]:
+        cells = line.split()
+        assert len(cells) == 5 and all(float(c) <= 4 for c in cells[2:]), line
