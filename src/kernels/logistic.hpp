@@ -111,7 +111,7 @@ struct tanh {
 //         again two terms of one sign.
 struct silu {
     template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
-        const auto p = vm::exp_parts(-vm::abs(x));
+        const auto p = vm::exp_parts_fast(-vm::abs(x));
         const W d = W(1) + vm::scale(p.m, p.n);
         const bool neg = x < W(0);
         const W xc = x < W(-800) ? W(-800) : x;  // -inf * 0 would be NaN; x e^x underflows here
@@ -155,12 +155,17 @@ struct silu {
 //         scaled last.
 //   f'  = sigmoid(beta x),  f'' = beta sigmoid'(beta x) = beta e/(1 + e)^2.
 struct softplus {
-    template <class W> ACTGRAD_VM_INLINE static vm::ExpParts<W> parts(W x, W beta) {
+    template <class W, bool precise = true>
+    ACTGRAD_VM_INLINE static vm::ExpParts<W> parts(W x, W beta) {
         W yh, yl;
         vm::two_prod(beta, x, yh, yl);
         yl = vm::abs(yh) < W(vm::FP<W>::big) ? yl : W(0);  // inf, NaN or near overflow
         // -|y| = -|yh| - sign(yh) yl
-        return vm::exp_parts(-vm::abs(yh), yh >= W(0) ? -yl : yl);
+        if constexpr (precise) {
+            return vm::exp_parts(-vm::abs(yh), yh >= W(0) ? -yl : yl);
+        } else {
+            return vm::exp_parts_fast(-vm::abs(yh), yh >= W(0) ? -yl : yl);
+        }
     }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x, W beta) {
         const auto p = parts(x, beta);
@@ -169,10 +174,10 @@ struct softplus {
         return (x > W(0) ? x : W(0)) + tail;
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x, W beta) {
-        const auto p = parts(x, beta);
-        const W d = W(1) + vm::scale(p.m, p.n);
-        const W q = (x >= W(0) ? W(1) : p.m) / d;
-        return x >= W(0) ? q : vm::scale(q, p.n);
+        // sigmoid(beta x): e/(1 + e) needs no final scaling (see sigmoid)
+        const auto p = parts<W, false>(x, beta);
+        const W e = vm::scale(p.m, p.n);
+        return (x >= W(0) ? W(1) : e) / (W(1) + e);
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x, W beta) {
         const auto p = parts(x, beta);
