@@ -73,7 +73,7 @@ struct logsigmoid {
 //   f'' = -2 tanh(x) f'(x).
 struct tanh {
     template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
-        const auto p = vm::exp_parts(W(-2) * vm::abs(x));
+        const auto p = vm::exp_parts_fast(W(-2) * vm::abs(x));
         const W e = vm::scale(p.m, p.n);
         // below |x| = 0.55 (tanh < 1/2) expm1 keeps the relative accuracy;
         // above, 1 - 2e/(1 + e) rounds the leading 1 once.
@@ -86,7 +86,7 @@ struct tanh {
         return vm::scale(W(4) * p.m / vm::one_plus_sq(vm::scale(p.m, p.n)), p.n);
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
-        const auto p = vm::exp_parts(W(-2) * vm::abs(x));
+        const auto p = vm::exp_parts_fast(W(-2) * vm::abs(x));
         const W r = vm::scale(W(8) * p.m * vm::abs(p.em1) / vm::one_plus_cube(vm::scale(p.m, p.n)),
                               p.n);
         return x > W(0) ? -r : r;  // +0 at x = +-0
@@ -215,7 +215,7 @@ struct softplus_threshold {
 struct tanhshrink {
     template <class W> ACTGRAD_VM_INLINE static W shrink(W a) {  // a - tanh(a), a >= 0
         const W z = a * a;
-        const W e = vm::exp(W(-2) * a);
+        const W e = vm::exp_fast(W(-2) * a);
         return a < W(0.95) ? a * z * ACTGRAD_POLY(W, z, tanhshrink_p)
                            : (a - W(1)) + W(2) * e / (W(1) + e);
     }
@@ -230,12 +230,12 @@ struct tanhshrink {
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
         const W a = vm::abs(x);
-        const W t = tanh_abs(a, vm::exp(W(-2) * a));
+        const W t = tanh_abs(a, vm::exp_fast(W(-2) * a));
         return t * t;
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
         const W a = vm::abs(x);
-        const auto p = vm::exp_parts(W(-2) * a);
+        const auto p = vm::exp_parts_fast(W(-2) * a);
         const W e = vm::scale(p.m, p.n);
         const W t = tanh_abs(a, e);
         return vm::copysign(vm::scale(W(8) * t * p.m / vm::one_plus_sq(e), p.n), x);

@@ -263,6 +263,10 @@ template <class W> ACTGRAD_VM_INLINE W exp(W x) {
     const ExpParts<W> e = exp_parts(x);
     return scale(e.m, e.n);
 }
+template <class W> ACTGRAD_VM_INLINE W exp_fast(W x) {
+    const ExpParts<W> e = exp_parts_fast(x);
+    return scale(e.m, e.n);
+}
 template <class W> ACTGRAD_VM_INLINE W expm1(W x) { return exp_parts(x).em1; }
 
 // ---------------------------------------------------------------------------
