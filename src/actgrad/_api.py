@@ -22,10 +22,12 @@ like any operand.  Public functions pickle by name (dask workers need that).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from . import _protocols, _ufuncs, _xp
-from ._table import ACTIVATIONS, FORMS, Activation, Form
+from ._table import ACTIVATIONS, FORMS, REAL, Activation, Form
 
 __all__: list[str] = []
 
@@ -65,7 +67,20 @@ def {name}({arrays}, {params}, *, out=None, **ufunc_kwargs):
 
 # A float parameter that passes these tests needs no further checking; any
 # other value (int, numpy scalar, array, bad input) takes the full check.
-_FAST_ACCEPT = {"real": "{0} == {0}", "nonnegative": "{0} >= 0.0", "any": "True"}
+_FAST_ACCEPT = {"real": "{0} == {0}", "nonnegative": "{0} >= 0.0", "any": "True",
+                "positive": "0.0 < {0} < _inf"}
+
+# An activation with a selector parameter (gelu's `approximate`, softplus's
+# `threshold`) has one ufunc per variant; its function checks the numeric
+# parameters, then calls the ufunc that the selector's value picks.
+_SELECTING_WRAPPER = """\
+def {name}({arrays}, {params}, **ufunc_kwargs):
+    if not ({fast_accept}):
+        _check_params({values})
+{branches}
+    _check_params({values})
+    raise ValueError("unreachable")  # _check_params raised
+"""
 
 #: the ufunc attributes and methods a parameterless public function carries
 _UFUNC_ATTRIBUTES = ("nin", "nout", "nargs", "ntypes", "types", "identity", "signature",
@@ -88,6 +103,8 @@ def _dispatch(act: Activation, form: Form, ufunc, arrays, params, args, kwargs):
 
 
 def _public_function(act: Activation, form: Form):
+    if act.selector:
+        return _selecting(act, form)
     ufunc = getattr(_ufuncs, act.function_name(form))
     arrays = ", ".join(form.arrays)
     fast = " and ".join(f"type({a}) is _ndarray" for a in form.arrays)
@@ -112,7 +129,7 @@ def _public_function(act: Activation, form: Form):
     else:
         source = _PLAIN.format(name=act.function_name(form), arrays=arrays, fast=fast)
     namespace = {"_ufunc": ufunc, "_act": act, "_form": form, "_dispatch": _dispatch,
-                 "_ndarray": np.ndarray, "_check_params": act.check_params,
+                 "_ndarray": np.ndarray, "_check_params": act.check_params, "_inf": float("inf"),
                  "_constraint": act.constraint[0] if act.constraint else None,
                  **{f"_default_{k}": v for k, v in act.default_params().items()}}
     exec(compile(source, f"<actgrad.{act.function_name(form)}>", "exec"), namespace)
@@ -123,6 +140,55 @@ def _public_function(act: Activation, form: Form):
     if not act.params:
         for attribute in _UFUNC_ATTRIBUTES:
             setattr(function, attribute, getattr(ufunc, attribute))
+    return function
+
+
+def _selecting(act: Activation, form: Form):
+    numeric = [p for p in act.params if p.name != act.selector]
+    selector = act.selector
+    params = ", ".join(p.name if p.required else f"{p.name}={p.default!r}" for p in act.params)
+    values = "{" + ", ".join(f"{p.name!r}: {p.name}" for p in act.params) + "}"
+    fast = " and ".join(f"type({a}) is _ndarray" for a in form.arrays)
+    namespace = {"_check_params": act.check_params, "_inf": float("inf"), "_ndarray": np.ndarray,
+                 "_dispatch": _dispatch, "_form": form}
+    branches = []
+    for i, variant in enumerate(act.variants):
+        namespace[f"_ufunc{i}"] = getattr(_ufuncs, act.name + variant.suffix + form.suffix)
+        # torch/JAX/CuPy compute the variant's own kernel
+        namespace[f"_act{i}"] = dataclasses.replace(act, kernel=variant.kernel)
+        if variant.key is None:
+            test = f"{selector} is None"
+        elif variant.key == REAL:
+            # the selector is a number too: check it like any real parameter
+            test = f"type({selector}) is float and {selector} == {selector}"
+            branches.append(f"    if {selector} is not None and not ({test}):\n"
+                            f"        _check_params({values})")
+            test = f"{selector} is not None"
+        else:
+            test = f"type({selector}) is str and {selector} == {variant.key!r}"
+        arrays = ", ".join(form.arrays)
+        args = ", ".join(form.arrays + variant.params)
+        branches.append(
+            f"    if {test}:\n"
+            f"        if {fast}:\n"
+            f"            return _ufunc{i}({args}, **ufunc_kwargs)\n"
+            f"        return _dispatch(_act{i}, _form, _ufunc{i}, ({arrays},), "
+            f"({', '.join(variant.params)}{',' if variant.params else ''}), (), ufunc_kwargs)")
+    source = _SELECTING_WRAPPER.format(
+        name=act.function_name(form),
+        arrays=", ".join(form.arrays),
+        params=params,
+        fast_accept=" and ".join(
+            f"type({p.name}) is float and " + _FAST_ACCEPT[p.domain].format(p.name)
+            for p in numeric) or "True",
+        values=values,
+        branches="\n".join(branches),
+    )
+    exec(compile(source, f"<actgrad.{act.function_name(form)}>", "exec"), namespace)
+    function = namespace[act.function_name(form)]
+    function.__module__ = "actgrad"
+    function.__doc__ = act.docstring(form)
+    function.ufuncs = {v.key: namespace[f"_ufunc{i}"] for i, v in enumerate(act.variants)}
     return function
 
 

@@ -26,9 +26,12 @@ class Param:
     name: str
     default: object = REQUIRED
     #: "real": any real number but NaN; "nonnegative": a real number >= 0;
-    #: "any": any real number, NaN included.
+    #: "positive": a finite real number > 0; "any": any real number, NaN
+    #: included; "choice": one of `choices` (a string that selects a
+    #: variant); "optional": None or a real number (None selects a variant).
     domain: str = "real"
     doc: str = ""
+    choices: tuple[str, ...] = ()
 
     @property
     def required(self) -> bool:
@@ -58,6 +61,26 @@ FORMS = (
 )
 
 
+#: Variant key that matches any real number of an "optional" parameter.
+REAL = "<real>"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One ufunc of an activation whose selector parameter picks the kernel.
+
+    The public function calls the variant whose `key` matches the value of
+    the selector parameter (a string of a "choice" parameter, or None or
+    REAL for an "optional" one) and passes it the numeric parameters named
+    in `params`, in that order.
+    """
+
+    key: object
+    suffix: str  # the ufunc's name is the activation's name + suffix
+    kernel: str
+    params: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Activation:
     name: str
@@ -84,10 +107,31 @@ class Activation:
     tolerance_ulp: float = 0.0
     kernel: str = ""
     references: tuple[str, ...] = ()
+    #: the function's values at -inf and +inf, for the docstring
+    limits: str = ""
+    #: the parameter whose value picks the ufunc, and the ufuncs it picks
+    selector: str = ""
+    variants: tuple[Variant, ...] = ()
 
     @property
     def kernel_struct(self) -> str:
         return self.kernel or self.name
+
+    def ufunc_variants(self) -> tuple[Variant, ...]:
+        """The ufuncs behind this activation (one unless it has a selector)."""
+        if self.variants:
+            return self.variants
+        return (Variant(None, "", self.kernel_struct, tuple(p.name for p in self.params)),)
+
+    def variant_for(self, values: dict) -> Variant:
+        """The variant that the parameter values select."""
+        if not self.selector:
+            return self.ufunc_variants()[0]
+        value = values[self.selector]
+        for v in self.variants:
+            if v.key == value if v.key is not REAL else value is not None:
+                return v
+        raise ValueError(f"{self.name}: no variant for {self.selector}={value!r}")
 
     def function_name(self, form: Form) -> str:
         return self.name + form.suffix
@@ -118,11 +162,22 @@ def _describe(values: dict) -> str:
 
 
 def _check_param(func: str, p: Param, value) -> None:
+    if p.domain == "choice":
+        if not isinstance(value, str) or value not in p.choices:
+            raise ValueError(f"{func}: {p.name} must be one of "
+                             + ", ".join(repr(c) for c in p.choices) + f", got {value!r}")
+        return
+    if p.domain == "optional":
+        if value is None:
+            return
+        p = Param(p.name, p.default, "real", p.doc)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if p.domain != "any" and math.isnan(value):
             raise ValueError(f"{func}: {p.name} must not be NaN")
         if p.domain == "nonnegative" and value < 0:
             raise ValueError(f"{func}: {p.name} must be >= 0, got {value!r}")
+        if p.domain == "positive" and not 0 < value < math.inf:
+            raise ValueError(f"{func}: {p.name} must be finite and > 0, got {value!r}")
         return
     _check_param_array(func, p, value)
 
@@ -145,6 +200,8 @@ def _check_param_array(func: str, p: Param, value) -> None:
         raise ValueError(f"{func}: {p.name} must not be NaN")
     if p.domain == "nonnegative" and (arr < 0).any():
         raise ValueError(f"{func}: {p.name} must be >= 0, got {value!r}")
+    if p.domain == "positive" and not ((arr > 0) & np.isfinite(arr)).all():
+        raise ValueError(f"{func}: {p.name} must be finite and > 0, got {value!r}")
 
 
 EXAMPLE_SETUP = (
@@ -175,6 +232,8 @@ def _render_docstring(act: Activation, form: Form) -> str:
         ]
     lines += ["Conventions: " + act.kinks + " The second derivative takes the same",
               "branch as the first at every kink. NaN in `x` gives NaN.", ""]
+    if act.limits:
+        lines += ["Limits: " + act.limits, ""]
     lines += ["Parameters", "----------"]
     if form.kind == "backward":
         lines += ["grad_output : array_like", "    Gradient of the loss with respect to f(x)."]
@@ -183,7 +242,9 @@ def _render_docstring(act: Activation, form: Form) -> str:
                  else "are computed in float64.")]
     for p in act.params:
         default = "required" if p.required else f"default {p.default!r}"
-        lines += [f"{p.name} : float or array_like, {default}", f"    {p.doc}"]
+        kind = {"choice": "{" + ", ".join(repr(c) for c in p.choices) + "}",
+                "optional": "None or float"}.get(p.domain, "float or array_like")
+        lines += [f"{p.name} : {kind}, {default}", f"    {p.doc}"]
     lines += ["**ufunc_kwargs", "    ``out``, ``where``, ``dtype``, ``casting``, ``order`` as for any ufunc.",
               "", "Returns", "-------", "ndarray",
               "    Same dtype as the input (float16 is computed in float32).", ""]
@@ -202,6 +263,13 @@ def _pl(name, **kw):
     """An entry of the piecewise-linear family (exact, second derivative 0)."""
     return Activation(name=name, header="piecewise_linear.hpp", second_derivative="0",
                       tolerance_ulp=0.0, torch_name=name, **kw)
+
+
+def _smooth(name, **kw):
+    """An entry of the smooth family: accurate to 4 ulp against mpmath."""
+    kw.setdefault("torch_name", name)
+    return Activation(name=name, header=kw.pop("header", "logistic.hpp"),
+                      tolerance_ulp=4.0, **kw)
 
 
 _LAMBD = Param("lambd", 0.5, "nonnegative", "Half-width of the dead zone [-lambd, lambd].")
@@ -324,6 +392,339 @@ ACTIVATIONS: tuple[Activation, ...] = (
             "_backward": "array([10., 10.,  0.,  0., 10., 10.])",
         },
     ),
+    _smooth(
+        "sigmoid",
+        summary="Logistic sigmoid, elementwise.",
+        formula="1 / (1 + exp(-x))",
+        derivative="sigmoid(x) * sigmoid(-x)  (not s * (1 - s), which is 0 from x ~ 37)",
+        second_derivative="sigmoid'(x) * (1 - 2 sigmoid(x)) = -sigmoid'(x) tanh(x/2)",
+        kinks="none (smooth everywhere).",
+        limits="f(-inf) = 0, f(+inf) = 1; f', f'' are 0 at +-inf and underflow gradually "
+               "(sigmoid_grad(-1e4) == 0, no overflow).",
+        examples={
+            "": "array([3.35350130e-04, 2.68941421e-01, 5.00000000e-01, 5.62176501e-01,\n       9.52574127e-01, 9.99088949e-01])",
+            "_grad": "array([0.00033524, 0.19661193, 0.25      , 0.24613408, 0.04517666,\n       0.00091022])",
+            "_grad2": "array([ 0.00033501,  0.09085775,  0.        , -0.03060751, -0.04089157,\n       -0.00090856])",
+            "_backward": "array([0.00335238, 1.96611933, 2.5       , 2.46134083, 0.4517666 ,\n       0.00910221])",
+        },
+    ),
+    _smooth(
+        "logsigmoid",
+        summary="Log of the logistic sigmoid, elementwise.",
+        formula="log(sigmoid(x)) = -softplus(-x) = min(x, 0) - log1p(exp(-abs(x)))",
+        derivative="sigmoid(-x)",
+        second_derivative="-sigmoid'(x)",
+        kinks="none (smooth everywhere).",
+        limits="f(-inf) = -inf (f(x) == x below about -37, so logsigmoid(-1e4) == -1e4), "
+               "f(+inf) = 0; f'(-inf) = 1, f'(+inf) = 0; f'' is 0 at +-inf.",
+        torch_name="logsigmoid",
+        examples={
+            "": "array([-8.00033541e+00, -1.31326169e+00, -6.93147181e-01, -5.75939420e-01,\n       -4.85873516e-02, -9.11466454e-04])",
+            "_grad": "array([9.99664650e-01, 7.31058579e-01, 5.00000000e-01, 4.37823499e-01,\n       4.74258732e-02, 9.11051194e-04])",
+            "_grad2": "array([-0.00033524, -0.19661193, -0.25      , -0.24613408, -0.04517666,\n       -0.00091022])",
+            "_backward": "array([9.99664650e+00, 7.31058579e+00, 5.00000000e+00, 4.37823499e+00,\n       4.74258732e-01, 9.11051194e-03])",
+        },
+    ),
+    _smooth(
+        "tanh",
+        summary="Hyperbolic tangent, elementwise.",
+        formula="tanh(x)",
+        derivative="1 - tanh(x)**2, computed as 4 e / (1 + e)**2 with e = exp(-2 abs(x))",
+        second_derivative="-2 tanh(x) tanh'(x)",
+        kinks="none (smooth everywhere); tanh(-0.0) = -0.0.",
+        limits="f(+-inf) = +-1; f' and f'' are 0 at +-inf.",
+        examples={
+            "": "array([-0.99999977, -0.76159416,  0.        ,  0.24491866,  0.99505475,\n        0.99999834])",
+            "_grad": "array([4.50140598e-07, 4.19974342e-01, 1.00000000e+00, 9.40014849e-01,\n       9.86603717e-03, 3.32610934e-06])",
+            "_grad2": "array([ 9.00280993e-07,  6.39700008e-01,  0.00000000e+00, -4.60454359e-01,\n       -1.96344944e-02, -6.65220763e-06])",
+            "_backward": "array([4.50140598e-06, 4.19974342e+00, 1.00000000e+01, 9.40014849e+00,\n       9.86603717e-02, 3.32610934e-05])",
+        },
+    ),
+    _smooth(
+        "silu",
+        summary="Sigmoid-weighted linear unit (swish), elementwise.",
+        formula="x * sigmoid(x)",
+        derivative="sigmoid(x) * (1 + x * sigmoid(-x))",
+        second_derivative="sigmoid'(x) * (2 - x tanh(x/2))",
+        kinks="none (smooth everywhere).",
+        limits="f(-inf) = 0, f(+inf) = +inf; f'(-inf) = 0, f'(+inf) = 1; f''(+-inf) = 0 "
+               "(PyTorch and JAX give NaN at +-inf).",
+        examples={
+            "": "array([-2.68280104e-03, -2.68941421e-01,  0.00000000e+00,  1.40544125e-01,\n        2.85772238e+00,  6.99362264e+00])",
+            "_grad": "array([-0.00234655,  0.07232949,  0.5       ,  0.62371002,  1.08810411,\n        1.0054605 ])",
+            "_grad2": "array([-0.00200963,  0.30236612,  0.5       ,  0.48461629, -0.0323214 ,\n       -0.0045395 ])",
+            "_backward": "array([-0.02346551,  0.72329488,  5.        ,  6.23710022, 10.88104106,\n       10.05460497])",
+        },
+    ),
+    _smooth(
+        "elu",
+        header="exp_linear.hpp",
+        summary="Exponential linear unit, elementwise.",
+        formula="x if x > 0 else alpha * (exp(x) - 1)",
+        derivative="1 if x > 0 else alpha * exp(x)",
+        second_derivative="0 if x > 0 else alpha * exp(x)",
+        kinks="f'(0) = alpha, the left branch, as PyTorch's elu_backward; f''(0) = alpha "
+              "(PyTorch's double backward gives 0).",
+        limits="f(-inf) = -alpha, f(+inf) = +inf; f'(-inf) = 0, f'(+inf) = 1; f''(+-inf) = 0.",
+        params=(Param("alpha", 1.0, "real", "Value of f at -inf is -alpha."),),
+        kink_points=lambda alpha: (0.0,),
+        test_params=({"alpha": 0.3}, {"alpha": 2.0}),
+        examples={
+            "": "array([-0.99966454, -0.63212056,  0.        ,  0.25      ,  3.        ,\n        7.        ])",
+            "_grad": "array([3.35462628e-04, 3.67879441e-01, 1.00000000e+00, 1.00000000e+00,\n       1.00000000e+00, 1.00000000e+00])",
+            "_grad2": "array([3.35462628e-04, 3.67879441e-01, 1.00000000e+00, 0.00000000e+00,\n       0.00000000e+00, 0.00000000e+00])",
+            "_backward": "array([3.35462628e-03, 3.67879441e+00, 1.00000000e+01, 1.00000000e+01,\n       1.00000000e+01, 1.00000000e+01])",
+        },
+    ),
+    _smooth(
+        "selu",
+        header="exp_linear.hpp",
+        summary="Scaled exponential linear unit, elementwise.",
+        formula="scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = 1.6732632423543772, "
+                "scale = 1.0507009873554805",
+        derivative="scale if x > 0 else scale * alpha * exp(x)",
+        second_derivative="0 if x > 0 else scale * alpha * exp(x)",
+        kinks="f'(0) = scale * alpha (the left branch, as PyTorch); f''(0) = scale * alpha.",
+        limits="f(-inf) = -scale * alpha, f(+inf) = +inf; f'(-inf) = 0, f'(+inf) = scale; "
+               "f''(+-inf) = 0.",
+        kink_points=lambda: (0.0,),
+        examples={
+            "": "array([-1.75750956, -1.11133074,  0.        ,  0.26267525,  3.15210296,\n        7.35490691])",
+            "_grad": "array([5.89776625e-04, 6.46768603e-01, 1.75809934e+00, 1.05070099e+00,\n       1.05070099e+00, 1.05070099e+00])",
+            "_grad2": "array([5.89776625e-04, 6.46768603e-01, 1.75809934e+00, 0.00000000e+00,\n       0.00000000e+00, 0.00000000e+00])",
+            "_backward": "array([5.89776625e-03, 6.46768603e+00, 1.75809934e+01, 1.05070099e+01,\n       1.05070099e+01, 1.05070099e+01])",
+        },
+    ),
+    _smooth(
+        "celu",
+        header="exp_linear.hpp",
+        summary="Continuously differentiable exponential linear unit, elementwise.",
+        formula="max(0, x) + min(0, alpha * (exp(x / alpha) - 1))",
+        derivative="1 if x > 0 else exp(x / alpha)",
+        second_derivative="0 if x > 0 else exp(x / alpha) / alpha",
+        kinks="f'(0) = 1 from either side; f''(0) = 1/alpha, the left branch "
+              "(PyTorch's double backward gives 0).",
+        limits="f(-inf) = -alpha, f(+inf) = +inf; f'(-inf) = 0, f'(+inf) = 1; f''(+-inf) = 0.",
+        params=(Param("alpha", 1.0, "positive", "Finite and > 0; f(-inf) = -alpha."),),
+        kink_points=lambda alpha: (0.0,),
+        test_params=({"alpha": 3.0}, {"alpha": 0.5}),
+        examples={
+            "": "array([-0.99966454, -0.63212056,  0.        ,  0.25      ,  3.        ,\n        7.        ])",
+            "_grad": "array([3.35462628e-04, 3.67879441e-01, 1.00000000e+00, 1.00000000e+00,\n       1.00000000e+00, 1.00000000e+00])",
+            "_grad2": "array([3.35462628e-04, 3.67879441e-01, 1.00000000e+00, 0.00000000e+00,\n       0.00000000e+00, 0.00000000e+00])",
+            "_backward": "array([3.35462628e-03, 3.67879441e+00, 1.00000000e+01, 1.00000000e+01,\n       1.00000000e+01, 1.00000000e+01])",
+        },
+    ),
+    _smooth(
+        "hardsigmoid",
+        header="rational.hpp",
+        summary="Hard sigmoid, a piecewise-linear sigmoid, elementwise.",
+        formula="min(max(x + 3, 0), 6) / 6",
+        derivative="1/6 if -3 < x < 3 else 0",
+        second_derivative="0",
+        kinks="f'(-3) = f'(3) = 0, as in PyTorch.",
+        limits="f(-inf) = 0, f(+inf) = 1; f' and f'' are 0 at +-inf.",
+        kink_points=lambda: (-3.0, 3.0),
+        examples={
+            "": "array([0.        , 0.33333333, 0.5       , 0.54166667, 1.        ,\n       1.        ])",
+            "_grad": "array([0.        , 0.16666667, 0.16666667, 0.16666667, 0.        ,\n       0.        ])",
+            "_grad2": "array([0., 0., 0., 0., 0., 0.])",
+            "_backward": "array([0.        , 1.66666667, 1.66666667, 1.66666667, 0.        ,\n       0.        ])",
+        },
+    ),
+    _smooth(
+        "hardswish",
+        header="rational.hpp",
+        summary="Hard swish, x * hardsigmoid(x), elementwise.",
+        formula="x * min(max(x + 3, 0), 6) / 6",
+        derivative="0 if x <= -3, (2x + 3) / 6 if -3 < x < 3, 1 if x >= 3",
+        second_derivative="1/3 if -3 < x < 3 else 0",
+        kinks="f'(-3) = 0 and f'(3) = 1, as in PyTorch 2.13.",
+        limits="f(-inf) = 0, f(+inf) = +inf; f'(-inf) = 0, f'(+inf) = 1; f''(+-inf) = 0.",
+        kink_points=lambda: (-3.0, 3.0),
+        examples={
+            "": "array([ 0.        , -0.33333333,  0.        ,  0.13541667,  3.        ,\n        7.        ])",
+            "_grad": "array([0.        , 0.16666667, 0.5       , 0.58333333, 1.        ,\n       1.        ])",
+            "_grad2": "array([0.        , 0.33333333, 0.33333333, 0.33333333, 0.        ,\n       0.        ])",
+            "_backward": "array([ 0.        ,  1.66666667,  5.        ,  5.83333333, 10.        ,\n       10.        ])",
+        },
+    ),
+    _smooth(
+        "softsign",
+        header="rational.hpp",
+        summary="Softsign, x / (1 + |x|), elementwise.",
+        formula="x / (1 + abs(x))",
+        derivative="1 / (1 + abs(x))**2",
+        second_derivative="-2 sign(x) / (1 + abs(x))**3",
+        kinks="f' is smooth; f'' jumps from 2 to -2 at 0, where it is 0 (as PyTorch's "
+              "double backward).",
+        limits="f(+-inf) = +-1 (PyTorch, JAX: NaN); f' and f'' are 0 at +-inf.",
+        kink_points=lambda: (0.0,),
+        examples={
+            "": "array([-0.88888889, -0.5       ,  0.        ,  0.2       ,  0.75      ,\n        0.875     ])",
+            "_grad": "array([0.01234568, 0.25      , 1.        , 0.64      , 0.0625    ,\n       0.015625  ])",
+            "_grad2": "array([ 0.00274348,  0.25      ,  0.        , -1.024     , -0.03125   ,\n       -0.00390625])",
+            "_backward": "array([ 0.12345679,  2.5       , 10.        ,  6.4       ,  0.625     ,\n        0.15625   ])",
+        },
+    ),
+    _smooth(
+        "tanhshrink",
+        summary="Tanhshrink, x - tanh(x), elementwise.",
+        formula="x - tanh(x)",
+        derivative="tanh(x)**2",
+        second_derivative="2 tanh(x) (1 - tanh(x)**2)",
+        kinks="none (smooth everywhere); near 0, f = x**3/3 to full relative precision.",
+        limits="f(+-inf) = +-inf; f'(+-inf) = 1; f''(+-inf) = 0.",
+        examples={
+            "": "array([-7.00000023e+00, -2.38405844e-01,  0.00000000e+00,  5.08133760e-03,\n        2.00494525e+00,  6.00000166e+00])",
+            "_grad": "array([0.99999955, 0.58002566, 0.        , 0.05998515, 0.99013396,\n       0.99999667])",
+            "_grad2": "array([-9.00280993e-07, -6.39700008e-01,  0.00000000e+00,  4.60454359e-01,\n        1.96344944e-02,  6.65220763e-06])",
+            "_backward": "array([9.9999955 , 5.80025658, 0.        , 0.59985151, 9.90133963,\n       9.99996674])",
+        },
+    ),
+    Activation(
+        name="gelu",
+        header="gelu.hpp",
+        summary="Gaussian error linear unit, elementwise.",
+        formula="x * Phi(x), Phi the standard normal CDF; approximate='tanh': "
+                "x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x**3)))",
+        derivative="Phi(x) + x * phi(x), phi the standard normal density (or the "
+                   "derivative of the tanh form)",
+        second_derivative="phi(x) * (2 - x**2) (or that of the tanh form)",
+        kinks="none (smooth everywhere). approximate='none' (the default) is exact; "
+              "'tanh' is PyTorch's approximation, computed exactly as that formula.",
+        limits="f(-inf) = 0, f(+inf) = +inf; f'(-inf) = 0, f'(+inf) = 1; f''(+-inf) = 0 "
+               "(PyTorch and JAX give NaN at +-inf).",
+        params=(Param("approximate", "none", "choice",
+                      "'none' for x Phi(x), 'tanh' for PyTorch's tanh approximation.",
+                      choices=("none", "tanh")),),
+        selector="approximate",
+        variants=(Variant("none", "", "gelu"), Variant("tanh", "_tanh", "gelu_tanh")),
+        test_params=({"approximate": "tanh"},),
+        torch_name="gelu",
+        tolerance_ulp=4.0,
+        examples={
+            "": "array([-4.97676846e-15, -1.58655254e-01,  0.00000000e+00,  1.49676581e-01,\n        2.99595031e+00,  7.00000000e+00])",
+            "_grad": "array([-3.97960726e-14, -8.33154706e-02,  5.00000000e-01,  6.95373355e-01,\n        1.01194565e+00,  1.00000000e+00])",
+            "_grad2": "array([-3.13240807e-13,  2.41970725e-01,  7.97884561e-01,  7.49169476e-01,\n       -3.10229389e-02, -4.29331859e-10])",
+            "_backward": "array([-3.97960726e-13, -8.33154706e-01,  5.00000000e+00,  6.95373355e+00,\n        1.01194565e+01,  1.00000000e+01])",
+        },
+    ),
+    _smooth(
+        "mish",
+        header="mish.hpp",
+        summary="Mish, x * tanh(softplus(x)), elementwise.",
+        formula="x * tanh(log(1 + exp(x)))",
+        derivative="tanh(sp) + x * sech(sp)**2 * sigmoid(x), sp = softplus(x)",
+        second_derivative="2 sech(sp)**2 sigmoid(x) + x sech(sp)**2 (sigmoid'(x) "
+                          "- 2 tanh(sp) sigmoid(x)**2)",
+        kinks="none (smooth everywhere).",
+        limits="f(-inf) = 0, f(+inf) = +inf (mish(1e4) == 1e4); f'(-inf) = 0, f'(+inf) = 1; "
+               "f''(+-inf) = 0 (PyTorch and JAX give NaN at +-inf).",
+        examples={
+            "": "array([-2.68325088e-03, -3.03401461e-01,  0.00000000e+00,  1.69572410e-01,\n        2.98653500e+00,  6.99998838e+00])",
+            "_grad": "array([-0.00234739,  0.05921676,  0.6       ,  0.75417267,  1.02110691,\n        1.00002156])",
+            "_grad2": "array([-2.01120028e-03,  3.49705674e-01,  6.40000000e-01,  5.82416401e-01,\n       -3.02664966e-02, -3.97407838e-05])",
+            "_backward": "array([-0.02347394,  0.59216756,  6.        ,  7.54172668, 10.21106911,\n       10.00021559])",
+        },
+    ),
+    Activation(
+        name="softplus",
+        header="logistic.hpp",
+        summary="Softplus, a smooth ReLU, elementwise.",
+        formula="log(1 + exp(beta x)) / beta; with a threshold, x where beta x > threshold",
+        derivative="sigmoid(beta x); with a threshold, 1 where beta x > threshold",
+        second_derivative="beta sigmoid'(beta x); with a threshold, 0 where beta x > threshold",
+        kinks="threshold=None (the default) is the smooth function everywhere, computed "
+              "exactly (softplus(1e4) == 1e4). With a number, the linear switch of PyTorch: "
+              "where beta * x (rounded in the input's precision) exceeds it, f = x, f' = 1 "
+              "and f'' = 0 bit for bit as in PyTorch; elsewhere the exact function.",
+        limits="f(-inf) = 0, f(+inf) = +inf; f'(-inf) = 0, f'(+inf) = 1; f''(+-inf) = 0.",
+        params=(Param("beta", 1.0, "positive", "Sharpness; finite and > 0."),
+                Param("threshold", None, "optional",
+                      "None for the exact function, or PyTorch's switch to the identity "
+                      "where beta * x > threshold (PyTorch's default is 20).")),
+        selector="threshold",
+        variants=(Variant(None, "", "softplus", ("beta",)),
+                  Variant(REAL, "_threshold", "softplus_threshold", ("beta", "threshold"))),
+        test_params=({"beta": 2.0}, {"beta": 0.5}, {"beta": 1.0, "threshold": 20.0},
+                     {"beta": 2.0, "threshold": 5.0}),
+        torch_name="softplus",
+        tolerance_ulp=4.0,
+        examples={
+            "": "array([3.35406373e-04, 3.13261688e-01, 6.93147181e-01, 8.25939420e-01,\n       3.04858735e+00, 7.00091147e+00])",
+            "_grad": "array([3.35350130e-04, 2.68941421e-01, 5.00000000e-01, 5.62176501e-01,\n       9.52574127e-01, 9.99088949e-01])",
+            "_grad2": "array([0.00033524, 0.19661193, 0.25      , 0.24613408, 0.04517666,\n       0.00091022])",
+            "_backward": "array([3.35350130e-03, 2.68941421e+00, 5.00000000e+00, 5.62176501e+00,\n       9.52574127e+00, 9.99088949e+00])",
+        },
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ReferenceCase:
+    """A function at fixed parameters, as sampled in tests/data/references.npz.
+
+    `torch` and `jax` build the same function in those libraries (for the
+    comparison columns of ``actgrad accuracy``); they receive the modules.
+    """
+
+    name: str
+    ufunc: str
+    params: dict
+    torch: Callable | None = None
+    jax: Callable | None = None
+
+
+def _torch_softplus(beta, threshold=20.0):
+    return lambda torch: (lambda t: torch.nn.functional.softplus(t, beta=beta, threshold=threshold))
+
+
+def _jax_softplus(beta):
+    return lambda jax, jnp: (lambda x: jax.nn.softplus(beta * x) / beta)
+
+
+REFERENCE_CASES: tuple[ReferenceCase, ...] = (
+    ReferenceCase("sigmoid", "sigmoid", {}, lambda torch: torch.sigmoid,
+                  lambda jax, jnp: jax.nn.sigmoid),
+    ReferenceCase("logsigmoid", "logsigmoid", {}, lambda torch: torch.nn.functional.logsigmoid,
+                  lambda jax, jnp: jax.nn.log_sigmoid),
+    ReferenceCase("tanh", "tanh", {}, lambda torch: torch.tanh, lambda jax, jnp: jnp.tanh),
+    ReferenceCase("silu", "silu", {}, lambda torch: torch.nn.functional.silu,
+                  lambda jax, jnp: jax.nn.silu),
+    ReferenceCase("softplus", "softplus", {"beta": 1.0}, _torch_softplus(1.0),
+                  _jax_softplus(1.0)),
+    ReferenceCase("softplus_beta2", "softplus", {"beta": 2.0}, _torch_softplus(2.0),
+                  _jax_softplus(2.0)),
+    ReferenceCase("elu", "elu", {"alpha": 1.0}, lambda torch: torch.nn.functional.elu,
+                  lambda jax, jnp: jax.nn.elu),
+    ReferenceCase("elu_alpha0.3", "elu", {"alpha": 0.3},
+                  lambda torch: (lambda t: torch.nn.functional.elu(t, alpha=0.3)),
+                  lambda jax, jnp: (lambda x: jax.nn.elu(x, alpha=0.3))),
+    ReferenceCase("selu", "selu", {}, lambda torch: torch.nn.functional.selu,
+                  lambda jax, jnp: jax.nn.selu),
+    ReferenceCase("celu", "celu", {"alpha": 1.0}, lambda torch: torch.nn.functional.celu,
+                  lambda jax, jnp: jax.nn.celu),
+    ReferenceCase("celu_alpha3", "celu", {"alpha": 3.0},
+                  lambda torch: (lambda t: torch.nn.functional.celu(t, alpha=3.0)),
+                  lambda jax, jnp: (lambda x: jax.nn.celu(x, alpha=3.0))),
+    ReferenceCase("hardsigmoid", "hardsigmoid", {}, lambda torch: torch.nn.functional.hardsigmoid,
+                  lambda jax, jnp: jax.nn.hard_sigmoid),
+    ReferenceCase("hardswish", "hardswish", {}, lambda torch: torch.nn.functional.hardswish,
+                  lambda jax, jnp: jax.nn.hard_swish),
+    ReferenceCase("softsign", "softsign", {}, lambda torch: torch.nn.functional.softsign,
+                  lambda jax, jnp: jax.nn.soft_sign),
+    ReferenceCase("tanhshrink", "tanhshrink", {}, lambda torch: torch.nn.functional.tanhshrink,
+                  lambda jax, jnp: (lambda x: x - jnp.tanh(x))),
+    ReferenceCase("gelu", "gelu", {}, lambda torch: torch.nn.functional.gelu,
+                  lambda jax, jnp: (lambda x: jax.nn.gelu(x, approximate=False))),
+    ReferenceCase("gelu_tanh", "gelu_tanh", {},
+                  lambda torch: (lambda t: torch.nn.functional.gelu(t, approximate="tanh")),
+                  lambda jax, jnp: (lambda x: jax.nn.gelu(x, approximate=True))),
+    ReferenceCase("mish", "mish", {}, lambda torch: torch.nn.functional.mish,
+                  lambda jax, jnp: (lambda x: x * jnp.tanh(jax.nn.softplus(x)))),
+    ReferenceCase("softplus_threshold", "softplus_threshold", {"beta": 1.0, "threshold": 20.0},
+                  _torch_softplus(1.0, 20.0)),
 )
 
 

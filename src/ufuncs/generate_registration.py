@@ -11,6 +11,8 @@ import importlib.util
 import json
 import sys
 
+act_table = None
+
 
 def load_table(path):
     spec = importlib.util.spec_from_file_location("actgrad_table", path)
@@ -26,13 +28,18 @@ def c_string(text):
     return json.dumps(text)
 
 
-def ufunc_doc(act, form):
+def ufunc_doc(act, variant, form):
     doc = act.docstring(form)
     if not act.params:
         return doc
-    inputs = ", ".join(form.arrays + tuple(p.name for p in act.params))
-    return (f"Ufunc form of actgrad.{act.function_name(form)}: every parameter is an input "
-            f"that broadcasts,\n{act.function_name(form)}({inputs}).\n\n" + doc)
+    name = act.name + variant.suffix + form.suffix
+    inputs = ", ".join(form.arrays + variant.params)
+    selected = ""
+    if act.selector:
+        key = "a number" if variant.key == act_table.REAL else repr(variant.key)
+        selected = f" with {act.selector}={key}"
+    return (f"Ufunc form of actgrad.{act.function_name(form)}{selected}: every parameter is an "
+            f"input that broadcasts,\n{name}({inputs}).\n\n" + doc)
 
 
 def axis_entry(act, form):
@@ -46,18 +53,21 @@ def axis_entry(act, form):
 
 
 def main(table_path, out_path):
-    table = load_table(table_path)
+    global act_table
+    table = act_table = load_table(table_path)
     headers = sorted({act.header for act in table.ACTIVATIONS}
                      | {act.header for act in table.AXIS_ACTIVATIONS})
     entries = []
     for act in table.ACTIVATIONS:
-        for form in table.FORMS:
-            keep = "true" if act.keeps_integers and form.kind == "f" else "false"
-            op = f"Form<kernels::{act.kernel_struct}, FormKind::{form.kind}>"
-            entries.append(
-                f"    {{{c_string(act.function_name(form))}, {c_string(ufunc_doc(act, form))},\n"
-                f"     &make_loops<{op}, {len(act.params)}, {keep}>}},"
-            )
+        for variant in act.ufunc_variants():
+            for form in table.FORMS:
+                keep = "true" if act.keeps_integers and form.kind == "f" else "false"
+                op = f"Form<kernels::{variant.kernel}, FormKind::{form.kind}>"
+                name = act.name + variant.suffix + form.suffix
+                entries.append(
+                    f"    {{{c_string(name)}, {c_string(ufunc_doc(act, variant, form))},\n"
+                    f"     &make_loops<{op}, {len(variant.params)}, {keep}>}},"
+                )
     for act in table.AXIS_ACTIVATIONS:
         entries.extend(axis_entry(act, form) for form in act.forms)
     text = "// Generated from _table.py by generate_registration.py; do not edit.\n"

@@ -2,11 +2,12 @@
 //
 //   Form<K>   (forms.hpp) adapts kernel K to one of the four public forms
 //             (f, f', f'', backward) with a uniform `call(arrays..., params...)`.
-//   Loop<..>  is the inner loop: a direct loop when every array is contiguous
-//             in the compute type (the compiler vectorises it), otherwise a
-//             blocked loop that gathers strided or converted (float16, integer)
-//             inputs into small contiguous buffers, runs the same vectorisable
-//             body on them and scatters the result.
+//   Kernel<..> is the one vectorised loop per operation and compute type,
+//             compiled for each target (AVX-512, AVX2, baseline).
+//   Loop<..>  is the inner loop NumPy calls: Kernel directly when every array
+//             is contiguous in the compute type, otherwise blocks that gather
+//             strided or converted (float16, integer) inputs into small
+//             contiguous buffers, run Kernel on them and scatter the result.
 //   LoopSet   collects the (function, type signature) pairs of one ufunc.
 #pragma once
 
@@ -38,6 +39,11 @@
 #define ACTGRAD_TARGET_CLONES
 #endif
 // ACTGRAD_INLINE (always_inline where the compiler has it) comes from forms.hpp.
+#if defined(__GNUC__)
+#define ACTGRAD_NOINLINE __attribute__((noinline))
+#else
+#define ACTGRAD_NOINLINE
+#endif
 
 namespace actgrad {
 
@@ -60,12 +66,60 @@ template <> inline void store<float, npy_half>(char *p, float v) {
 // Parameters always arrive as float64 and are rounded once to the compute type.
 using ParamStorage = double;
 
+// The one vectorised loop of an operation in compute type C:
+// out[i] = Op(in_0[i], ..., p...).  Every ufunc loop that computes in C calls
+// it, directly on contiguous arrays and on gathered blocks otherwise, so the
+// kernel is compiled once per target (not once per storage type) and a
+// result never depends on the layout or dtype of the arrays it came from.
+template <class Op, class C, std::size_t NP>
+struct Kernel {
+    static constexpr std::size_t NA = Op::n_arrays;
+
+    // Parameters that are the same for every element (the usual case).
+    ACTGRAD_TARGET_CLONES ACTGRAD_NOINLINE
+    static void uniform(const C *const *in, const C *param, C *out, npy_intp n) {
+        uniform_impl(in, param, out, n, std::make_index_sequence<NA>{},
+                     std::make_index_sequence<NP>{});
+    }
+
+    // Parameters that vary along the loop (parameter arrays that broadcast).
+    ACTGRAD_TARGET_CLONES ACTGRAD_NOINLINE
+    static void varying(const C *const *in, const C *const *param, C *out, npy_intp n) {
+        varying_impl(in, param, out, n, std::make_index_sequence<NA>{},
+                     std::make_index_sequence<NP>{});
+    }
+
+    template <std::size_t... A, std::size_t... P>
+    ACTGRAD_INLINE static void uniform_impl(const C *const *in, const C *param, C *out, npy_intp n,
+                                            std::index_sequence<A...>, std::index_sequence<P...>) {
+        (void)param;
+        const std::array<const C *, NA> x{in[A]...};
+        const std::array<C, NP> p{param[P]...};
+        for (npy_intp i = 0; i < n; ++i) {
+            out[i] = Op::call(x[A][i]..., p[P]...);
+        }
+    }
+
+    template <std::size_t... A, std::size_t... P>
+    ACTGRAD_INLINE static void varying_impl(const C *const *in, const C *const *param, C *out,
+                                            npy_intp n, std::index_sequence<A...>,
+                                            std::index_sequence<P...>) {
+        (void)param;
+        const std::array<const C *, NA> x{in[A]...};
+        const std::array<const C *, NP> p{param[P]...};
+        for (npy_intp i = 0; i < n; ++i) {
+            out[i] = Op::call(x[A][i]..., p[P][i]...);
+        }
+    }
+};
+
+// The inner loop NumPy calls, for storage types S (inputs) and O (output).
 template <class Op, class S, class C, class O, std::size_t NP>
 struct Loop {
     static constexpr std::size_t NA = Op::n_arrays;
     static constexpr npy_intp block = 256;
+    using K = Kernel<Op, C, NP>;
 
-    ACTGRAD_TARGET_CLONES
     static void run(char **args, npy_intp const *dims, npy_intp const *steps, void *) {
         run_impl(args, dims[0], steps, std::make_index_sequence<NA>{},
                  std::make_index_sequence<NP>{});
@@ -76,33 +130,35 @@ struct Loop {
 
     template <std::size_t... A, std::size_t... P>
     ACTGRAD_INLINE static void run_impl(char **args, npy_intp n, npy_intp const *steps,
-                         std::index_sequence<A...>, std::index_sequence<P...>) {
+                                        std::index_sequence<A...>, std::index_sequence<P...>) {
         char *out = args[NA + NP];
         const npy_intp out_step = steps[NA + NP];
+        const bool uniform = ((steps[NA + P] == 0) && ... && true);
+        std::array<C, NP + 1> scalar{load<ParamStorage, C>(args[NA + P])..., C(0)};
         if constexpr (std::is_same_v<S, C> && std::is_same_v<O, C>) {
             const bool contiguous = ((steps[A] == npy_intp(sizeof(S))) && ... && true) &&
-                                    ((steps[NA + P] == 0) && ... && true) &&
                                     out_step == npy_intp(sizeof(O));
-            if (contiguous) {
-                const std::array<C, NP> param{load<ParamStorage, C>(args[NA + P])...};
+            if (contiguous && uniform) {
                 const std::array<const C *, NA> in{reinterpret_cast<const C *>(args[A])...};
-                C *o = reinterpret_cast<C *>(out);
-                for (npy_intp i = 0; i < n; ++i) {
-                    o[i] = Op::call(in[A][i]..., param[P]...);
-                }
+                K::uniform(in.data(), scalar.data(), reinterpret_cast<C *>(out), n);
                 return;
             }
         }
         std::array<std::array<C, block>, NA> in;
-        std::array<std::array<C, block>, NP> param;
+        std::array<std::array<C, block>, NP + 1> param;
         std::array<C, block> res;
+        const std::array<const C *, NA> in_ptr{in[A].data()...};
+        const std::array<const C *, NP + 1> param_ptr{param[P].data()..., nullptr};
+        (void)param;
         for (npy_intp start = 0; start < n; start += block) {
             const npy_intp m = n - start < block ? n - start : block;
             (gather<S>(in[A], args[A] + start * steps[A], steps[A], m), ...);
-            (gather<ParamStorage>(param[P], args[NA + P] + start * steps[NA + P],
-                                  steps[NA + P], m), ...);
-            for (npy_intp j = 0; j < m; ++j) {
-                res[j] = Op::call(in[A][j]..., param[P][j]...);
+            if (uniform) {
+                K::uniform(in_ptr.data(), scalar.data(), res.data(), m);
+            } else {
+                (gather<ParamStorage>(param[P], args[NA + P] + start * steps[NA + P],
+                                      steps[NA + P], m), ...);
+                K::varying(in_ptr.data(), param_ptr.data(), res.data(), m);
             }
             char *o = out + start * out_step;
             for (npy_intp j = 0; j < m; ++j) {
@@ -112,7 +168,8 @@ struct Loop {
     }
 
     template <class From>
-    ACTGRAD_INLINE static void gather(std::array<C, block> &buf, const char *p, npy_intp step, npy_intp m) {
+    ACTGRAD_INLINE static void gather(std::array<C, block> &buf, const char *p, npy_intp step,
+                                      npy_intp m) {
         for (npy_intp j = 0; j < m; ++j) {
             buf[j] = load<From, C>(p + j * step);
         }

@@ -1,0 +1,81 @@
+// The exponential linear units: elu, selu, celu.
+//
+// Linear for x > 0, a scaled expm1 below; computed in work_t<T> (double for
+// float32/float16).  At the kink x = 0 the derivatives take the left branch,
+// as PyTorch's elu_backward does (x <= 0 ? alpha exp(x) : 1), and f'' takes
+// the same branch as f' (PyTorch's own f''(0) is 0).
+#pragma once
+
+#include "common.hpp"
+#include "logistic.hpp"
+#include "vecmath.hpp"
+
+namespace actgrad::kernels {
+
+// elu(x, alpha) = x if x > 0 else alpha expm1(x)
+//   f'  = 1 if x > 0 else alpha exp(x)   (f'(0) = alpha)
+//   f'' = 0 if x > 0 else alpha exp(x)   (scaled last: subnormal-exact)
+struct elu {
+    template <class W> ACTGRAD_VM_INLINE static W f_(W x, W alpha) {
+        return x > W(0) ? x : alpha * vm::expm1(x);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W left(W x, W alpha) {
+        const auto p = vm::exp_parts_fast(x);
+        return vm::scale(alpha * p.m, p.n);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W df_(W x, W alpha) {
+        return x > W(0) ? W(1) : left(x, alpha);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W d2f_(W x, W alpha) {
+        return x > W(0) ? W(0) : left(x, alpha);
+    }
+    ACTGRAD_WORK_FORMS(f_, df_, d2f_)
+};
+
+// selu(x) = scale elu(x, alpha) with the constants of Klambauer et al. (as
+// PyTorch has them); f'(0) = scale alpha (the product rounded once, as
+// PyTorch's negcoef).
+struct selu {
+    static constexpr double alpha = 1.6732632423543772848170429916717;
+    static constexpr double scale = 1.0507009873554804934193349852946;
+    static constexpr double scale_alpha = alpha * scale;
+    template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
+        return x > W(0) ? W(scale) * x : W(scale_alpha) * vm::expm1(x);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
+        return x > W(0) ? W(scale) : elu::left(x, W(scale_alpha));
+    }
+    template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
+        return x > W(0) ? W(0) : elu::left(x, W(scale_alpha));
+    }
+    ACTGRAD_WORK_FORMS(f_, df_, d2f_)
+};
+
+// celu(x, alpha) = x if x > 0 else alpha expm1(x / alpha)
+//   f' = exp(x/alpha), f'' = exp(x/alpha)/alpha for x <= 0.
+// x/alpha is formed as a double-double q = qh + ql (ql = (x - qh alpha)/alpha
+// from an exact product): exp magnifies the rounding error of a plain
+// quotient |x/alpha| times.
+struct celu {
+    template <class W> ACTGRAD_VM_INLINE static vm::ExpParts<W> parts(W x, W alpha) {
+        const W qh = x / alpha;
+        W p, e;
+        vm::two_prod(qh, alpha, p, e);
+        const W ql = vm::abs(qh) < W(vm::FP<W>::big) ? ((x - p) - e) / alpha : W(0);
+        return vm::exp_parts(qh, ql);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W f_(W x, W alpha) {
+        return x > W(0) ? x : alpha * parts(x, alpha).em1;
+    }
+    template <class W> ACTGRAD_VM_INLINE static W df_(W x, W alpha) {
+        const auto p = parts(x, alpha);
+        return x > W(0) ? W(1) : vm::scale(p.m, p.n);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W d2f_(W x, W alpha) {
+        const auto p = parts(x, alpha);
+        return x > W(0) ? W(0) : vm::scale(p.m / alpha, p.n);
+    }
+    ACTGRAD_WORK_FORMS(f_, df_, d2f_)
+};
+
+}  // namespace actgrad::kernels

@@ -1,0 +1,143 @@
+// gelu, exact (x Phi(x)) and with PyTorch's tanh approximation.
+//
+// Computed in work_t<T> (double for float32/float16).  Polynomials and the
+// roots of the derivatives come from tools/fit_polynomials.py.
+#pragma once
+
+#include "common.hpp"
+#include "vecmath.hpp"
+
+namespace actgrad::kernels {
+
+// gelu(x) = x Phi(x), Phi the standard normal CDF, with a = |x|:
+//   erfc(a/sqrt2) = exp(-x^2/2) erfcx(a/sqrt2): x^2 is formed exactly (a
+//   double-double) so exp keeps its relative accuracy down to x = -38, where
+//   x Phi(x) underflows; erfcx(z) (1 + z) is one polynomial in
+//   t = (z - 3.5)/(z + 3.5) over the whole range.
+//   f   = x Phi(x): Phi(x) = erfc/2 for x < 0 (scaled last), 1 - erfc/2 for
+//         x >= 0 (no cancellation: erfc/2 <= 1/2).
+//   f'  = Phi(x) + x phi(x): a sum of positive terms for x >= 0 and
+//         exp(-x^2/2) (erfcx/2 - a/sqrt(2 pi)) for x < 0, except around the
+//         root x0 = -0.7518 of f' (x in [-1.8, -0.2], where the two terms
+//         cancel), where f' = d Q(d), d = x - x0 (double-double root).
+//   f'' = phi(x) (2 - x^2) = phi(x) (sqrt2 - a)(sqrt2 + a), sqrt2 - a formed
+//         with a double-double sqrt2: exact at the roots +-sqrt2.
+struct gelu {
+    template <class W> struct Pieces {
+        W a;             // |x|, clamped to 40 (gelu underflows below -38.5)
+        W em;            // exp(-x^2/2) = em 2^n
+        W hm;            // erfc(a/sqrt2)/2 = hm 2^n
+        vm::exp_int_t<W> n;
+    };
+    template <class W> ACTGRAD_VM_INLINE static Pieces<W> pieces(W x) {
+        namespace c = vm::coeffs;
+        const W a0 = vm::abs(x);
+        const W a = a0 > W(40) ? W(40) : a0;
+        W sh, sl;
+        vm::two_prod(a, a, sh, sl);
+        const auto p = vm::exp_parts(W(-0.5) * sh, W(-0.5) * sl);
+        const W z = a * W(c::inv_sqrt2);
+        const W t = (z - W(3.5)) / (z + W(3.5));
+        const W g = ACTGRAD_POLY(W, t, erfcx_t) / (W(1) + z);  // erfcx(z)
+        return {a, p.m, W(0.5) * g * p.m + W(0.5) * g * p.ml, p.n};
+    }
+    template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
+        const auto p = pieces(x);
+        return x < W(0) ? vm::scale(-p.a * p.hm, p.n) : x * (W(1) - vm::scale(p.hm, p.n));
+    }
+    template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
+        namespace c = vm::coeffs;
+        const auto p = pieces(x);
+        const W phi_a = p.a * W(c::inv_sqrt_2pi) * p.em;  // a phi(x) 2^-n
+        const W pos = (W(1) - vm::scale(p.hm, p.n)) + vm::scale(phi_a, p.n);
+        const W neg = vm::scale(p.hm - phi_a, p.n);
+        // the patch in double even for float: its float coefficients would
+        // round to 1.5 ulp
+        using D = vm::wide_t<W>;
+        const D d = vm::minus_dd(D(x), c::gelu_grad_root, c::gelu_grad_root_lo);
+        const W patch = W(d * ACTGRAD_POLY(W, d, gelu_grad_q));
+        return x < W(0) ? ((x >= W(-1.8) && x <= W(-0.2)) ? patch : neg) : pos;
+    }
+    template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
+        namespace c = vm::coeffs;
+        const auto p = pieces(x);
+        const W r = -vm::minus_dd(p.a, c::sqrt2, c::sqrt2_lo);  // sqrt2 - a
+        return vm::scale(p.em * W(c::inv_sqrt_2pi) * (r * (W(c::sqrt2) + p.a)), p.n);
+    }
+    ACTGRAD_WORK_FORMS(f_, df_, d2f_)
+};
+
+// gelu(x, approximate="tanh") = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+//                             = x s(v),  v = 2 sqrt(2/pi) x (1 + 0.044715 x^2),
+// PyTorch's formula, with s the logistic sigmoid.  v is formed in
+// double-double (its rounding error would be magnified |v| times by exp in
+// the left tail); with e = exp(-|v|) and v' = 2 sqrt(2/pi) (1 + 3c x^2):
+//   f   = x/(1 + e) for x >= 0, x e/(1 + e) for x < 0 (scaled last).
+//   f'  = s(v) + x v' s'(v): (1 + e + a v' e)/(1 + e)^2 for x >= 0 and
+//         e B1/(1 + e)^2 for x < 0, B1 = 1 + e - a v'.  B1 vanishes at
+//         x0 = -0.7525, where its terms cancel: for x in [-1.8, -0.2],
+//         B1 = d Q(d), d = x - x0 (minimax, relative accuracy through the root).
+//   f'' = s'(v) B2, B2 = 2 v' + x v'' - a v'^2 tanh(|v|/2), even in x;
+//         B2 = d Q(d) around its root |x| = 1.4185 (|x| in [0.7, 2.6]).
+struct gelu_tanh {
+    template <class W> struct Pieces {
+        W a, v1, v1sq, m, e;  // |x| (clamped), v', v'^2, exp(-|v|) = m 2^n = e
+        vm::exp_int_t<W> n;
+    };
+    template <class W> ACTGRAD_VM_INLINE static Pieces<W> pieces(W x) {
+        namespace c = vm::coeffs;
+        const W a0 = vm::abs(x);
+        const W a = a0 > W(30) ? W(30) : a0;  // |v(30)| > 1900: exp(-|v|) = 0
+        W qh, ql, ph, pl, yh, yl, vh, vl;
+        vm::two_prod(a, a, qh, ql);
+        vm::two_prod(W(c::gelu_tanh_c), qh, ph, pl);
+        pl += W(c::gelu_tanh_c) * ql + W(c::gelu_tanh_c_lo) * qh;
+        // 1 + c x^2 = sh + sl (TwoSum)
+        const W sh = W(1) + ph;
+        const W bb = sh - W(1);
+        const W sl = ((W(1) - (sh - bb)) + (ph - bb)) + pl;
+        vm::two_prod(a, sh, yh, yl);
+        yl += a * sl;
+        vm::two_prod(W(c::gelu_tanh_k2), yh, vh, vl);
+        vl += W(c::gelu_tanh_k2) * yl + W(c::gelu_tanh_k2_lo) * yh;
+        const auto p = vm::exp_parts(-vh, -vl);
+        // v' = K2 (1 + 3 c x^2) = K2 ((1 + c x^2) + 2 c x^2), as a double-double
+        const W wh = sh + W(2) * ph;  // TwoSum: 2 c x^2 may exceed 1 + c x^2
+        const W wb = wh - sh;
+        const W wl = ((sh - (wh - wb)) + (W(2) * ph - wb)) + (sl + W(2) * pl);
+        W v1h, v1l;
+        vm::two_prod(W(c::gelu_tanh_k2), wh, v1h, v1l);
+        v1l += W(c::gelu_tanh_k2) * wl + W(c::gelu_tanh_k2_lo) * wh;
+        const W v1 = v1h + v1l;
+        const W v1sq = v1h * v1h + W(2) * v1h * v1l;  // v'^2
+        return {a, v1, v1sq, p.m, vm::scale(p.m, p.n), p.n};
+    }
+    template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
+        const auto p = pieces(x);
+        const W q = (x < W(0) ? -p.a * p.m : x) / (W(1) + p.e);
+        return x < W(0) ? vm::scale(q, p.n) : q;
+    }
+    template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
+        namespace c = vm::coeffs;
+        const auto p = pieces(x);
+        const W den = vm::one_plus_sq(p.e);
+        const W pos = (W(1) + p.e * (W(1) + p.a * p.v1)) / den;
+        const W d = vm::minus_dd(x, c::gelu_tanh_grad_root, c::gelu_tanh_grad_root_lo);
+        const W b1 = (x >= W(-1.8) && x <= W(-0.2)) ? d * vm::horner(d, c::gelu_tanh_b1_q)
+                                                    : (W(1) + p.e) - p.a * p.v1;
+        return x < W(0) ? vm::scale(p.m * b1 / den, p.n) : pos;
+    }
+    template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
+        namespace c = vm::coeffs;
+        const auto p = pieces(x);
+        const W th = W(1) - W(2) * p.e / (W(1) + p.e);  // tanh(|v|/2)
+        const W b = W(2) * p.v1 + W(6) * W(c::gelu_tanh_k2) * W(c::gelu_tanh_c) * (p.a * p.a) -
+                    p.a * p.v1sq * th;
+        const W d = vm::minus_dd(p.a, c::gelu_tanh_grad2_root, c::gelu_tanh_grad2_root_lo);
+        const W b2 = (p.a >= W(0.7) && p.a <= W(2.6)) ? d * vm::horner(d, c::gelu_tanh_b2_q) : b;
+        return vm::scale(p.m * b2 / vm::one_plus_sq(p.e), p.n);
+    }
+    ACTGRAD_WIDE_FORMS(f_, df_, d2f_)  // float in double: v is a double-double of double constants
+};
+
+}  // namespace actgrad::kernels

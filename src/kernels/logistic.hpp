@@ -1,0 +1,246 @@
+// The exp/log1p family: sigmoid, logsigmoid, tanh, silu, softplus.
+//
+// Every kernel computes in work_t<T> (double for float32/float16 and double,
+// long double for long double) and is written in terms of a = |x| and
+// e = exp(-a) <= 1, so that no intermediate overflows for any input and no
+// subtraction of nearly equal numbers happens in either tail.  The comments
+// give, for each function, the numerically stable form chosen and why.
+//
+// "Scaled last": where a result can be subnormal (x near -745), e is kept as
+// parts m 2^n (vm::exp_parts) and every other factor multiplies m before the
+// single final scaling, so that the result is rounded once.
+#pragma once
+
+#include "common.hpp"
+#include "vecmath.hpp"
+
+namespace actgrad::kernels {
+
+
+// sigmoid(x) = 1/(1 + e^-x).
+//   f   = 1/(1 + e)       for x >= 0,   e/(1 + e) for x < 0   (e = exp(-|x|))
+//   f'  = s(x) s(-x) = e/(1 + e)^2 — symmetric, accurate in both tails.  The
+//         textbook s (1 - s) is 0 from x ~ 37 on, where f' is ~1e-16.
+//   f'' = s'(x) (1 - 2 s(x)) = -sign(x) s'(x) tanh(|x|/2), with
+//         tanh(|x|/2) = -expm1(-|x|)/(2 + expm1(-|x|)): no cancellation near 0.
+struct sigmoid {
+    // Where e is subnormal, 1 + e == 1 and the results below are e (times a
+    // factor <= 1) rounded once, so no final scaling is needed.
+    template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
+        const auto p = vm::exp_parts_fast(-vm::abs(x));
+        const W e = vm::scale(p.m, p.n);
+        return (x >= W(0) ? W(1) : e) / (W(1) + e);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
+        const auto p = vm::exp_parts_fast(-vm::abs(x));
+        const W e = vm::scale(p.m, p.n);
+        return e / vm::one_plus_sq(e);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
+        // 2 + expm1(-|x|) = 1 + e
+        const auto p = vm::exp_parts_fast(-vm::abs(x));
+        const W e = vm::scale(p.m, p.n);
+        const W r = e * (vm::abs(p.em1) / vm::one_plus_cube(e));
+        return x > W(0) ? -r : r;  // +0 at x = +-0
+    }
+    ACTGRAD_WORK_FORMS(f_, df_, d2f_)
+};
+
+// logsigmoid(x) = log(sigmoid(x)) = -softplus(-x).
+//   f   = -log1p(e) for x >= 0,  x - log1p(e) for x < 0: both terms of the
+//         same sign, so exact to the last bits; logsigmoid(-1e4) = -1e4.
+//   f'  = s(-x): e/(1 + e) for x >= 0, 1/(1 + e) for x < 0.
+//   f'' = -s'(x) = -e/(1 + e)^2.
+struct logsigmoid {
+    template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
+        const W e = vm::exp(-vm::abs(x));
+        return (x < W(0) ? x : W(0)) - vm::log1p_unit(e);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
+        const auto p = vm::exp_parts_fast(-vm::abs(x));
+        const W e = vm::scale(p.m, p.n);
+        return (x < W(0) ? W(1) : e) / (W(1) + e);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) { return -sigmoid::df_(x); }
+    ACTGRAD_WORK_FORMS(f_, df_, d2f_)
+};
+
+// tanh(x), with E = expm1(-2|x|) and e = exp(-2|x|) from one reduction.
+//   f   = sign(x) (-E)/(2 + E) for |x| < 0.55: relative accuracy near 0;
+//         sign(x) (1 - 2e/(1 + e)) above: exactly +-1 in the tails.
+//         tanh(-0.0) = -0.0.
+//   f'  = 1 - tanh^2 = 4e/(1 + e)^2: the textbook 1 - t^2 is 0 from |x| ~ 19.
+//   f'' = -2 tanh(x) f'(x).
+struct tanh {
+    template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
+        const auto p = vm::exp_parts_fast(W(-2) * vm::abs(x));
+        const W e = vm::scale(p.m, p.n);
+        // below |x| = 0.55 (tanh < 1/2) expm1 keeps the relative accuracy;
+        // above, 1 - 2e/(1 + e) rounds the leading 1 once.
+        const bool small = vm::abs(x) < W(0.55);
+        const W q = (small ? -p.em1 : W(2) * e) / (small ? W(2) + p.em1 : W(1) + e);
+        return vm::copysign(small ? q : W(1) - q, x);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
+        const auto p = vm::exp_parts_fast(W(-2) * vm::abs(x));
+        return vm::scale(W(4) * p.m / vm::one_plus_sq(vm::scale(p.m, p.n)), p.n);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
+        const auto p = vm::exp_parts_fast(W(-2) * vm::abs(x));
+        const W r = vm::scale(W(8) * p.m * vm::abs(p.em1) / vm::one_plus_cube(vm::scale(p.m, p.n)),
+                              p.n);
+        return x > W(0) ? -r : r;  // +0 at x = +-0
+    }
+    ACTGRAD_WORK_FORMS(f_, df_, d2f_)
+};
+
+// silu(x) = x sigmoid(x).
+//   f   = x/(1 + e) for x >= 0, x e/(1 + e) for x < 0 (scaled last).
+//   f'  = s(x) + x s'(x) = (1 + e (1 + x))/(1 + e)^2 for x >= 0 and
+//         e g/(1 + e)^2 for x < 0, with g = 1 + x + e^x.  g vanishes at the
+//         root x0 = -1.2785 of f', where 1 + x and e^x cancel; around it
+//         (|x - x0| < 1/2) the exact identity, with d = x - x0 (double-double)
+//         and c = e^x0,
+//             1 + x + e^x = d + c expm1(d)
+//         adds two terms of the same sign, so f' keeps its relative accuracy
+//         through the root.  e = c exp(d) there, from the same reduction.
+//   f'' = s'(x) (2 - |x| tanh(|x|/2)) = e N/(1 + e)^3 with
+//         N = (2 - a) + e (2 + a), a = |x|.  N vanishes at a0 = 2.3994; for
+//         |a - a0| < 1.2, with d = a - a0 and e^-a0 = (a0 - 2)/(a0 + 2),
+//             N = (a0 - 2) expm1(-d) + d expm1(-a)
+//         again two terms of one sign.
+struct silu {
+    template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
+        const auto p = vm::exp_parts_fast(-vm::abs(x));
+        const W d = W(1) + vm::scale(p.m, p.n);
+        const bool neg = x < W(0);
+        const W xc = x < W(-800) ? W(-800) : x;  // -inf * 0 would be NaN; x e^x underflows here
+        const W q = (neg ? xc * p.m : x) / d;
+        return neg ? vm::scale(q, p.n) : q;
+    }
+    template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
+        namespace c = vm::coeffs;
+        const W dr = vm::minus_dd(x, c::silu_grad_root, c::silu_grad_root_lo);
+        const bool patch = vm::abs(dr) < W(0.5);
+        const auto p = vm::exp_parts(patch ? dr : -vm::abs(x));
+        const W em = patch ? W(c::silu_grad_root_exp) * p.m : p.m;
+        const W e = vm::scale(em, p.n);
+        const W xc = vm::clamp(x, W(-800), W(800));
+        const bool neg = x < W(0);
+        const W g = patch ? dr + W(c::silu_grad_root_exp) * p.em1 : (W(1) + xc) + e;
+        const W q = (neg ? em * g : W(1) + e * (W(1) + xc)) / vm::one_plus_sq(e);
+        return neg ? vm::scale(q, p.n) : q;
+    }
+    template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
+        namespace c = vm::coeffs;
+        const W a = vm::abs(x);
+        const W dr = vm::minus_dd(a, c::silu_grad2_root, c::silu_grad2_root_lo);
+        const bool patch = vm::abs(dr) < W(1.2);
+        const auto p = vm::exp_parts(patch ? -dr : -a);
+        const W em = patch ? W(c::silu_grad2_root_exp) * p.m : p.m;
+        const W e = vm::scale(em, p.n);
+        const W ac = a > W(800) ? W(800) : a;
+        const W N = patch ? W(c::silu_grad2_root_m2) * p.em1 + dr * (e - W(1))
+                          : (W(2) - ac) + e * (W(2) + ac);
+        return vm::scale(em * N / vm::one_plus_cube(e), p.n);
+    }
+    ACTGRAD_WORK_FORMS(f_, df_, d2f_)
+};
+
+// softplus(x, beta) = log1p(exp(beta x))/beta, exact everywhere.
+//   y = beta x is formed as a double-double (its rounding error would
+//   otherwise be magnified |y| times by exp in the left tail), e = exp(-|y|).
+//   f   = max(x, 0) + log1p(e)/beta: two terms of one sign, so
+//         softplus(1e4) == 1e4 exactly; below 2^-1000, log1p(e) = e is
+//         scaled last.
+//   f'  = sigmoid(beta x),  f'' = beta sigmoid'(beta x) = beta e/(1 + e)^2.
+struct softplus {
+    template <class W, bool precise = true>
+    ACTGRAD_VM_INLINE static vm::ExpParts<W> parts(W x, W beta) {
+        W yh, yl;
+        vm::two_prod(beta, x, yh, yl);
+        yl = vm::abs(yh) < W(vm::FP<W>::big) ? yl : W(0);  // inf, NaN or near overflow
+        // -|y| = -|yh| - sign(yh) yl
+        if constexpr (precise) {
+            return vm::exp_parts(-vm::abs(yh), yh >= W(0) ? -yl : yl);
+        } else {
+            return vm::exp_parts_fast(-vm::abs(yh), yh >= W(0) ? -yl : yl);
+        }
+    }
+    template <class W> ACTGRAD_VM_INLINE static W f_(W x, W beta) {
+        const auto p = parts(x, beta);
+        const W e = vm::scale(p.m, p.n);
+        const W tail = p.n < vm::FP<W>::subnormal_n ? vm::scale(p.m / beta, p.n) : vm::log1p_unit(e) / beta;
+        return (x > W(0) ? x : W(0)) + tail;
+    }
+    template <class W> ACTGRAD_VM_INLINE static W df_(W x, W beta) {
+        // sigmoid(beta x): e/(1 + e) needs no final scaling (see sigmoid)
+        const auto p = parts<W, false>(x, beta);
+        const W e = vm::scale(p.m, p.n);
+        return (x >= W(0) ? W(1) : e) / (W(1) + e);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W d2f_(W x, W beta) {
+        const auto p = parts(x, beta);
+        return vm::scale(beta * p.m / vm::one_plus_sq(vm::scale(p.m, p.n)), p.n);
+    }
+    ACTGRAD_WORK_FORMS(f_, df_, d2f_)
+};
+
+// softplus(x, beta, threshold): PyTorch's linear switch.  Where beta x > threshold
+// (beta x rounded in the input's own precision, float for float16, as PyTorch
+// computes it) the result is x, f' = 1 and f'' = 0, bit for bit as in PyTorch;
+// elsewhere the exact softplus above.
+struct softplus_threshold {
+    template <class T> ACTGRAD_VM_INLINE static T f(T x, T beta, T threshold) {
+        const T y = x * beta;
+        return y > threshold ? x : softplus::f(x, beta);
+    }
+    template <class T> ACTGRAD_VM_INLINE static T df(T x, T beta, T threshold) {
+        const T y = x * beta;
+        return y > threshold ? T(1) : softplus::df(x, beta);
+    }
+    template <class T> ACTGRAD_VM_INLINE static T d2f(T x, T beta, T threshold) {
+        const T y = x * beta;
+        return y > threshold ? T(0) : softplus::d2f(x, beta);
+    }
+};
+
+// tanhshrink(x) = x - tanh(x), with a = |x|, e = exp(-2a):
+//   f   = sign(x) a^3 P(a^2) for a < 0.95 (minimax; x - tanh(x) cancels to
+//         x^3/3 near 0), sign(x) ((a - 1) + 2e/(1 + e)) above (a - 1 is
+//         exact there and the terms do not cancel).
+//   f'  = tanh(x)^2 with tanh(a) = a - a^3 P(a^2) or 1 - 2e/(1 + e): within
+//         about 1 ulp, so the square stays within 3.
+//   f'' = 2 tanh(x) sech(x)^2, sech^2 = 4e/(1 + e)^2 (scaled last).
+struct tanhshrink {
+    template <class W> ACTGRAD_VM_INLINE static W shrink(W a) {  // a - tanh(a), a >= 0
+        const W z = a * a;
+        const W e = vm::exp_fast(W(-2) * a);
+        return a < W(0.95) ? a * z * ACTGRAD_POLY(W, z, tanhshrink_p)
+                           : (a - W(1)) + W(2) * e / (W(1) + e);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W tanh_abs(W a, W e) {  // tanh(a), a >= 0
+        const W z = a * a;
+        const W q = (a < W(0.95) ? a * z * ACTGRAD_POLY(W, z, tanhshrink_p) : W(2) * e) /
+                    (a < W(0.95) ? W(1) : W(1) + e);
+        return a < W(0.95) ? a - q : W(1) - q;
+    }
+    template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
+        return vm::copysign(shrink(vm::abs(x)), x);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
+        const W a = vm::abs(x);
+        const W t = tanh_abs(a, vm::exp_fast(W(-2) * a));
+        return t * t;
+    }
+    template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
+        const W a = vm::abs(x);
+        const auto p = vm::exp_parts_fast(W(-2) * a);
+        const W e = vm::scale(p.m, p.n);
+        const W t = tanh_abs(a, e);
+        return vm::copysign(vm::scale(W(8) * t * p.m / vm::one_plus_sq(e), p.n), x);
+    }
+    ACTGRAD_WORK_FORMS(f_, df_, d2f_)
+};
+
+}  // namespace actgrad::kernels

@@ -1,0 +1,77 @@
+// mish(x) = x tanh(softplus(x)), computed in work_t<T> (double for float).
+//
+// With e = exp(-|x|) everything is rational in e, so nothing overflows and
+// both tails keep their digits:
+//   x >= 0: tanh(softplus(x)) = 1 - 2e^2/D,  D = 1 + 2e + 2e^2
+//   x <  0: tanh(softplus(x)) = w/(w + 2),   w = e (e + 2)
+//   f   = x tanh(softplus(x))                       (x < 0: scaled last)
+//   f'  = 1 + e^2 (4x (1 + e)/D - 2)/D              for x >= 0
+//         e B/(w + 2)^2,  B = 4(x + 1) + e(6 + 4x) + 4e^2 + e^3   for x < 0
+//   f'' = 4e^2 Hp/D^3,  Hp = 2(1 - x) + e(6 - 3x) + e^2(8 + 2x) + e^3(4 + 2x)
+//         4e Hn/(w + 2)^3,  Hn = 2(x + 2) + e((8 + 2x) + e(6 - 3x) + e^2(2 - 2x))
+// The brackets B, Hn, Hp are written with their linear part first (x + 1,
+// x + 2, 1 - x: exact where it matters) and vanish at the roots of f'
+// (-1.1924) and f'' (-2.2564, 1.4906); around each root, where the terms
+// cancel, the bracket is d Q(d) with d = x - root (minimax, tools/).
+#pragma once
+
+#include "common.hpp"
+#include "vecmath.hpp"
+
+namespace actgrad::kernels {
+
+struct mish {
+    template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
+        const auto p = vm::exp_parts(-vm::abs(x));
+        const W e = vm::scale(p.m, p.n);
+        const W xc = x < W(-800) ? W(-800) : x;
+        const W D = W(1) + W(2) * e * (W(1) + e);
+        const W w2 = e * (e + W(2)) + W(2);
+        const W q = (x < W(0) ? xc * p.m * (e + W(2)) : W(2) * e * e) / (x < W(0) ? w2 : D);
+        return x < W(0) ? vm::scale(q, p.n) : x * (W(1) - q);
+    }
+    template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
+        namespace c = vm::coeffs;
+        const auto p = vm::exp_parts(-vm::abs(x));
+        const W e = vm::scale(p.m, p.n);
+        const W xc = vm::clamp(x, W(-800), W(800));
+        const W D = W(1) + W(2) * e * (W(1) + e);
+        const W db = vm::minus_dd(x, c::mish_b_root, c::mish_b_root_lo);
+        const W B = (x >= W(-1.55) && x <= W(-0.9))
+                        ? db * vm::horner(db, c::mish_b_q)
+                        : W(4) * (xc + W(1)) + e * (W(6) + W(4) * xc) + e * e * (W(4) + e);
+        const W u = W(0.5) * e * (e + W(2));  // (w + 2)^2 = 4 (1 + u)^2
+        const W neg = vm::scale(W(0.25) * p.m * B / vm::one_plus_sq(u), p.n);
+        const W pos = W(1) + e * e * (W(4) * xc * (W(1) + e) / D - W(2)) / D;
+        return x < W(0) ? neg : pos;
+    }
+    template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
+        namespace c = vm::coeffs;
+        const auto p = vm::exp_parts(-vm::abs(x));
+        const W e = vm::scale(p.m, p.n);
+        const W xc = vm::clamp(x, W(-800), W(800));
+        const W dn = vm::minus_dd(x, c::mish_hn_root, c::mish_hn_root_lo);
+        const W hn = (x >= W(-2.8) && x <= W(-1.8))
+                         ? dn * vm::horner(dn, c::mish_hn_q)
+                         : W(2) * (xc + W(2)) +
+                               e * ((W(8) + W(2) * xc) + e * ((W(6) - W(3) * xc) +
+                                                              e * (W(2) - W(2) * xc)));
+        const W dp = vm::minus_dd(x, c::mish_hp_root, c::mish_hp_root_lo);
+        const W hp = (x >= W(1.15) && x <= W(2.0))
+                         ? dp * vm::horner(dp, c::mish_hp_q)
+                         : W(2) * (W(1) - xc) + e * ((W(6) - W(3) * xc) +
+                                                     e * ((W(8) + W(2) * xc) + e * (W(4) + W(2) * xc)));
+        // (w + 2)^3 = 8 (1 + u)^3, u = w/2, and D^3 = (1 + t)^3, t = 2e (1 + e):
+        // the leading 1 rounded once
+        const W u = W(0.5) * e * (e + W(2));
+        const W t = W(2) * e * (W(1) + e);
+        const W neg = vm::scale(W(0.5) * p.m * hn / vm::one_plus_cube(u), p.n);
+        // e^2 = (m + ml)^2 2^2n, with the low part of m: the product chain is long
+        const W mm = p.m * p.m + W(2) * p.m * p.ml;
+        const W pos = vm::scale(vm::scale(W(4) * mm * hp / vm::one_plus_cube(t), p.n), p.n);
+        return x < W(0) ? neg : pos;
+    }
+    ACTGRAD_WIDE_FORMS(f_, df_, d2f_)  // float in double: long product chains
+};
+
+}  // namespace actgrad::kernels

@@ -1,0 +1,314 @@
+// Scalar math written so that GCC vectorises it: branch-free selects, range
+// reduction by the "shifter" trick and bit manipulation (no float<->int64
+// conversions, which AVX2 lacks), polynomials from tools/fit_polynomials.py,
+// no libm calls.  Only the float64 ("double") versions are hand-written:
+//
+//   * float32 and float16 kernels compute in double (work_t<float> = double)
+//     and round once at the end.  The double algorithms below are accurate to
+//     about 1 ulp of double, so float results are correctly rounded but for
+//     the rarest of double-rounding cases (< 1 ulp), and no float-specific
+//     tail handling (subnormals, overflow edges) is needed: every float
+//     subnormal is a normal double.
+//   * long double falls back to the std:: functions (not vectorised), with
+//     the same formulas on top.
+//
+// Every function here is exact in its special values: NaN in gives NaN out,
+// +-inf give the mathematical limits, and nothing raises an FP exception that
+// the loops do not clear.  The loops compile with GCC's default
+// -ffp-contract=fast, so the FMA clones contract a*b+c; every algorithm below
+// stays correct under contraction (splits are done by bit masks, not by
+// Veltkamp's multiplication, and no step relies on a product being rounded).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "vecmath_coeffs.hpp"
+
+// Everything here is forced inline: the loops are compiled once per target
+// (target_clones), and an out-of-line call would both run baseline code and
+// stop the loop from vectorising.
+#if defined(__GNUC__)
+#define ACTGRAD_VM_INLINE inline __attribute__((always_inline))
+#else
+#define ACTGRAD_VM_INLINE inline
+#endif
+
+namespace actgrad::vm {
+
+// The type a kernel computes in, for the type it is called with: its own
+// (float, double, long double; integers arrive as double), or, for the few
+// kernels whose float formulas would not stay within 4 ulp, wide_t (double
+// for float).
+template <class T> struct Work { using type = T; };
+template <class T> using work_t = typename Work<T>::type;
+template <class T> struct Wide { using type = T; };
+template <> struct Wide<float> { using type = double; };
+template <class T> using wide_t = typename Wide<T>::type;
+
+// Per-type constants of the vectorised math.
+template <class W> struct FP;
+template <> struct FP<double> {
+    using U = std::uint64_t;
+    using I = std::int64_t;
+    static constexpr int mant = 52, bias = 1023;
+    static constexpr U sign = 0x8000000000000000ULL;
+    static constexpr U split_mask = 0xfffffffff8000000ULL;  // top 26 significant bits
+    static constexpr double shifter = 0x1.8p52;             // t + shifter rounds t to an integer
+    static constexpr double inv_ln2 = 1.4426950408889634;
+    static constexpr double ln2_hi = 6.93147180369123816490e-01;  // 32 significant bits
+    static constexpr double ln2_lo = 1.90821492927058770002e-10;
+    static constexpr double exp_lo = -800.0, exp_hi = 710.0;      // exp's argument clamps
+    static constexpr I em1_n_min = -60;                           // expm1 = -1 below
+    static constexpr double big = 1e300;        // double-double products overflow above
+    static constexpr I subnormal_n = -1000;     // m 2^n nears the subnormals below
+};
+template <> struct FP<float> {
+    using U = std::uint32_t;
+    using I = std::int32_t;
+    static constexpr int mant = 23, bias = 127;
+    static constexpr U sign = 0x80000000U;
+    static constexpr U split_mask = 0xfffff000U;  // top 12 significant bits
+    static constexpr float shifter = 0x1.8p23f;
+    static constexpr float inv_ln2 = 1.44269504f;
+    static constexpr float ln2_hi = 0.693145751953125f;  // 15 significant bits
+    static constexpr float ln2_lo = 1.42860682030941723212e-06f;
+    static constexpr float exp_lo = -150.0f, exp_hi = 89.0f;
+    static constexpr I em1_n_min = -30;
+    static constexpr float big = 1e30f;
+    static constexpr I subnormal_n = -120;
+};
+template <> struct FP<long double> {
+    using I = std::int64_t;
+    static constexpr long double big = 1e300L;
+    static constexpr I subnormal_n = -1000;
+};
+
+template <class W> inline constexpr bool is_double = std::is_same_v<W, double>;
+
+template <class To, class From> ACTGRAD_VM_INLINE To bit_cast(From v) {
+    static_assert(sizeof(To) == sizeof(From), "bit_cast needs equal sizes");
+    To t;
+    std::memcpy(&t, &v, sizeof t);
+    return t;
+}
+
+// Selects that keep NaN: a NaN x fails every comparison and passes through.
+template <class W> ACTGRAD_VM_INLINE W clamp(W x, W lo, W hi) { return x < lo ? lo : (x > hi ? hi : x); }
+
+// |x| and copysign through the sign bit (vectorises as and/or).
+template <class W> ACTGRAD_VM_INLINE W abs(W x) {
+    using U = typename FP<W>::U;
+    return bit_cast<W>(bit_cast<U>(x) & U(~FP<W>::sign));
+}
+ACTGRAD_VM_INLINE long double abs(long double x) { return std::fabs(x); }
+template <class W> ACTGRAD_VM_INLINE W copysign(W magnitude, W sign) {
+    using U = typename FP<W>::U;
+    return bit_cast<W>((bit_cast<U>(magnitude) & U(~FP<W>::sign)) |
+                       (bit_cast<U>(sign) & FP<W>::sign));
+}
+ACTGRAD_VM_INLINE long double copysign(long double magnitude, long double sign) {
+    return std::copysign(magnitude, sign);
+}
+
+// Horner's scheme, unrolled at compile time: c[0] + x (c[1] + x (c[2] + ...)).
+template <std::size_t I = 0, class W, std::size_t N> ACTGRAD_VM_INLINE W horner(W x, const double (&c)[N]) {
+    if constexpr (I + 1 == N) {
+        return W(c[I]);
+    } else {
+        return W(c[I]) + x * horner<I + 1>(x, c);
+    }
+}
+
+// The float or the double version of a fitted polynomial:
+// ACTGRAD_POLY(W, x, name) evaluates coeffs::name_f for float, coeffs::name else.
+#define ACTGRAD_POLY(W, x, name)                                                 \
+    (std::is_same_v<W, float> ? ::actgrad::vm::horner(x, ::actgrad::vm::coeffs::name##_f) \
+                              : ::actgrad::vm::horner(x, ::actgrad::vm::coeffs::name))
+
+// x - (hi + lo) for a double-double constant, in W: for float the constant is
+// re-split into two floats (the subtraction of the first is exact near the
+// root it stands for, Sterbenz).
+template <class W> ACTGRAD_VM_INLINE W minus_dd(W x, double hi, double lo) {
+    const W h = W(hi);
+    const W l = W((hi - double(h)) + lo);
+    return (x - h) - l;
+}
+
+// ---------------------------------------------------------------------------
+// Double-double helpers.
+
+// a = hi + lo with hi holding the top 26 significant bits (a bit mask, so the
+// split is exact and immune to FMA contraction).
+template <class W> ACTGRAD_VM_INLINE void split(W a, W &hi, W &lo) {
+    using U = typename FP<W>::U;
+    hi = bit_cast<W>(bit_cast<U>(a) & FP<W>::split_mask);
+    lo = a - hi;
+}
+
+// a * b = p + e exactly (Dekker), for |a b| below 2^995 and not underflowing.
+template <class W> ACTGRAD_VM_INLINE void two_prod(W a, W b, W &p, W &e) {
+    W ah, al, bh, bl;
+    split(a, ah, al);
+    split(b, bh, bl);
+    p = a * b;
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+}
+ACTGRAD_VM_INLINE void two_prod(long double a, long double b, long double &p, long double &e) {
+    p = a * b;
+    e = std::fma(a, b, -p);
+}
+
+// ---------------------------------------------------------------------------
+// exp and expm1 from one range reduction.
+//
+// x = n ln2 + r with |r| <= ln2/2 (Cody-Waite, ln2 split so that n*LN2_HI is
+// exact); expm1(r) = r + r^2/2 + r^3 Q(r) (minimax, error < 2^-60); then
+//   exp(x)   = 2^n (1 + expm1(r))          -> returned as parts (m, n)
+//   expm1(x) = 2^n expm1(r) + (2^n - 1).
+// The parts let a caller multiply the mantissa m by other factors before the
+// final scaling by 2^n, so that results in the subnormal range are rounded
+// once (x e^x, e^x / (1 + e^x)^2, ... for x near -745).
+
+template <class W> struct ExpInt { using type = typename FP<W>::I; };
+template <class W> using exp_int_t = typename ExpInt<W>::type;
+
+template <class W> struct ExpParts {
+    W m;               // 2^-n exp(x), in [0.7, 1.42]
+    exp_int_t<W> n;    // the exponent
+    W em1;             // expm1(x); valid for x well below the overflow edge
+    W ml;              // m + ml is 2^-n exp(x) to about 2^-60 (2^-30 for float)
+};
+
+// 2^k for k in the normal exponent range, built from its bit pattern.
+template <class W> ACTGRAD_VM_INLINE W pow2i(exp_int_t<W> k) {
+    using U = typename FP<W>::U;
+    return bit_cast<W>(U(k + FP<W>::bias) << FP<W>::mant);
+}
+
+// m 2^n for n in [-1160, 1100] (float: [-250, 250]), rounded once (two
+// exact power-of-two factors).
+template <class W> ACTGRAD_VM_INLINE W scale(W m, exp_int_t<W> n) {
+    const exp_int_t<W> n1 = n >> 1;
+    return m * pow2i<W>(n1) * pow2i<W>(n - n1);
+}
+ACTGRAD_VM_INLINE long double scale(long double m, std::int64_t) { return m; }
+
+// exp(xh + xl) for a double-double argument (xl may be 0): exp and expm1
+// parts.  Arguments are clamped to [exp_lo, exp_hi] first (exp rounds to 0
+// or overflows beyond), and NaN passes through.
+template <class W, bool precise = true>
+ACTGRAD_VM_INLINE ExpParts<W> exp_parts(W xh, W xl = W(0)) {
+    using F = FP<W>;
+    using I = typename F::I;
+    const bool low = xh < F::exp_lo, high = xh > F::exp_hi;
+    const W x = low ? F::exp_lo : (high ? F::exp_hi : xh);
+    const W lo = (low || high) ? W(0) : xl;
+    const W t = x * F::inv_ln2 + F::shifter;
+    const W nd = t - F::shifter;
+    const I n = bit_cast<I>(t) - bit_cast<I>(F::shifter);
+    // r = x - n ln2 as a double-double (TwoSum): the first difference is exact
+    const W u = x - nd * F::ln2_hi, v = lo - nd * F::ln2_lo;
+    const W r = u + v;
+    const W rb = r - u;
+    const W rl = precise ? (u - (r - rb)) + (v - rb) : W(0);
+    // expm1(r + rl) = ph + pl (Fast2Sum: |r| > |q|), so that the sums below
+    // round once
+    W q;
+    if constexpr (std::is_same_v<W, double>) {
+        q = r * r * (W(0.5) + r * horner(r, coeffs::expm1_q));
+    } else {
+        q = r * r * (W(0.5) + r * horner(r, coeffs::expm1_q_f));
+    }
+    const W ph = r + q;
+    const W pl = ((r - ph) + q) + rl * (W(1) + ph);
+    const W mh = W(1) + ph;
+    const W corr = ((W(1) - mh) + ph) + pl;
+    const W m = precise ? mh + corr : W(1) + (ph + pl);
+    const W ml = precise ? (mh - m) + corr : W(0);
+    // expm1 = (2^n - 1) + 2^n (ph + pl), the first sum exact (TwoSum); below
+    // em1_n_min expm1 is -1 to working precision.
+    const I nc = n < F::em1_n_min ? F::em1_n_min : n;
+    const W two_n = pow2i<W>(nc);
+    const W a = two_n - W(1), b = two_n * ph;
+    const W s = a + b;
+    const W bb = s - a;
+    const W err = (a - (s - bb)) + (b - bb);
+    const W em1 = s + (err + two_n * pl);
+    return {m, n, em1, ml};
+}
+
+// (1 + e)^2 and (1 + e)^3 for 0 <= e <= 1, as 1 + (small part): one rounding
+// of the leading 1 instead of the three of (1 + e) (1 + e) (1 + e).
+template <class W> ACTGRAD_VM_INLINE W one_plus_sq(W e) { return W(1) + e * (W(2) + e); }
+template <class W> ACTGRAD_VM_INLINE W one_plus_cube(W e) { return W(1) + e * (W(3) + e * (W(3) + e)); }
+ACTGRAD_VM_INLINE ExpParts<long double> exp_parts(long double xh, long double xl = 0.0L) {
+    const long double x = xh + xl;
+    return {std::exp(x), 0, std::expm1(x), 0.0L};
+}
+
+// exp_parts without the double-double refinements (about 0.3 ulp less
+// accurate, 15% faster), for kernels with error to spare.
+template <class W> ACTGRAD_VM_INLINE ExpParts<W> exp_parts_fast(W xh, W xl = W(0)) {
+    return exp_parts<W, false>(xh, xl);
+}
+ACTGRAD_VM_INLINE ExpParts<long double> exp_parts_fast(long double xh, long double xl = 0.0L) {
+    return exp_parts(xh, xl);
+}
+
+template <class W> ACTGRAD_VM_INLINE W exp(W x) {
+    const ExpParts<W> e = exp_parts(x);
+    return scale(e.m, e.n);
+}
+template <class W> ACTGRAD_VM_INLINE W exp_fast(W x) {
+    const ExpParts<W> e = exp_parts_fast(x);
+    return scale(e.m, e.n);
+}
+template <class W> ACTGRAD_VM_INLINE W expm1(W x) { return exp_parts(x).em1; }
+
+// ---------------------------------------------------------------------------
+// log1p(e) for e in [0, 1] (the only range the activations need: e is
+// always exp(-|x|)).  For e > 1/2, 1 + e = 2 (1 + f) with f = (e - 1)/2 in
+// [-1/4, 0] (exact); else f = e.  Then log1p(f) = f - (f^2/2 - s (f^2/2 + R))
+// with s = f/(2 + f) and 2 atanh(s) = 2s + s R(s^2) (fdlibm's scheme: the
+// leading f is exact, so the result is within about 1 ulp).
+template <class W> ACTGRAD_VM_INLINE W log1p_unit(W e) {
+    const bool big = e > W(0.5);
+    const W f = big ? (e - W(1)) * W(0.5) : e;
+    const W k = big ? W(1) : W(0);
+    const W s = f / (W(2) + f);
+    const W z = s * s;
+    const W hfsq = W(0.5) * f * f;
+    W R;
+    if constexpr (std::is_same_v<W, double>) {
+        R = z * horner(z, coeffs::log1p_s);
+    } else {
+        R = z * horner(z, coeffs::log1p_s_f);
+    }
+    return k * FP<W>::ln2_hi - ((hfsq - (s * (hfsq + R) + k * FP<W>::ln2_lo)) - f);
+}
+ACTGRAD_VM_INLINE long double log1p_unit(long double e) { return std::log1p(e); }
+
+}  // namespace actgrad::vm
+
+// Inside a kernel struct: f, df, d2f for any T that call the implementations
+// f_, df_, d2f_ in work_t<T> and round once.
+#define ACTGRAD_WORK_FORMS(IMPL_F, IMPL_DF, IMPL_D2F) ACTGRAD_FORMS_IN(work_t, IMPL_F, IMPL_DF, IMPL_D2F)
+#define ACTGRAD_WIDE_FORMS(IMPL_F, IMPL_DF, IMPL_D2F) ACTGRAD_FORMS_IN(wide_t, IMPL_F, IMPL_DF, IMPL_D2F)
+#define ACTGRAD_FORMS_IN(WT, IMPL_F, IMPL_DF, IMPL_D2F)                                       \
+    template <class T, class... P> ACTGRAD_VM_INLINE static T f(T x, P... p) {                                \
+        using W = vm::WT<T>;                                                            \
+        return T(IMPL_F(W(x), W(p)...));                                                    \
+    }                                                                                       \
+    template <class T, class... P> ACTGRAD_VM_INLINE static T df(T x, P... p) {                               \
+        using W = vm::WT<T>;                                                            \
+        return T(IMPL_DF(W(x), W(p)...));                                                   \
+    }                                                                                       \
+    template <class T, class... P> ACTGRAD_VM_INLINE static T d2f(T x, P... p) {                              \
+        using W = vm::WT<T>;                                                            \
+        return T(IMPL_D2F(W(x), W(p)...));                                                  \
+    }
+

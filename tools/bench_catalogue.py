@@ -1,0 +1,196 @@
+"""Time f and f' of the smooth activations against their peers, on one core.
+
+Usage (pinned to one core; OpenBLAS variables unset so torch starts cleanly):
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE taskset -c 0 \\
+        python tools/bench_catalogue.py [--sizes 1e6 1e7] [--dtypes float32 float64] [NAME ...]
+
+Prints the median time of each implementation as a ratio to np.copyto of the
+same bytes (lower is better; 1.0 is the memory floor).  Peers: the NumPy /
+scipy.special idiom a user would write, numexpr, PyTorch CPU (one thread;
+f through torch.nn.functional, f' through its aten backward op) and JAX
+(jax.jit, f' through jax.grad + vmap).  actgrad is timed with out=.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+import actgrad as ag
+
+
+def timeit(fn, repeat=7, min_time=0.05):
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        n = 0
+        while True:
+            fn()
+            n += 1
+            t = time.perf_counter() - t0
+            if t > min_time:
+                break
+        times.append(t / n)
+    return statistics.median(times)
+
+
+def numpy_idioms(np_, sp):
+    """name -> (f, f') as a NumPy/scipy user writes them."""
+    expit = sp.expit if sp else (lambda x: 1 / (1 + np.exp(-x)))
+    erf = sp.erf if sp else None
+    out = {
+        "sigmoid": (expit, lambda x: (lambda s: s * (1 - s))(expit(x))),
+        "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2),
+        "silu": (lambda x: x * expit(x), lambda x: (lambda s: s * (1 + x * (1 - s)))(expit(x))),
+        "softplus": (lambda x: np.logaddexp(0, x), expit),
+        "logsigmoid": (lambda x: -np.logaddexp(0, -x), lambda x: expit(-x)),
+        "elu": (lambda x: np.where(x > 0, x, np.expm1(x)), lambda x: np.where(x > 0, 1, np.exp(x))),
+        "selu": (lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(x)),
+                 lambda x: 1.0507009873554805 * np.where(x > 0, 1, 1.6732632423543772 * np.exp(x))),
+        "celu": (lambda x: np.where(x > 0, x, np.expm1(x)), lambda x: np.where(x > 0, 1, np.exp(x))),
+        "softsign": (lambda x: x / (1 + np.abs(x)), lambda x: 1 / (1 + np.abs(x)) ** 2),
+        "hardsigmoid": (lambda x: np.clip(x / 6 + 0.5, 0, 1),
+                        lambda x: np.where((x > -3) & (x < 3), 1 / 6, 0)),
+        "hardswish": (lambda x: x * np.clip(x / 6 + 0.5, 0, 1),
+                      lambda x: np.where(x < -3, 0, np.where(x >= 3, 1, x / 3 + 0.5))),
+        "tanhshrink": (lambda x: x - np.tanh(x), lambda x: np.tanh(x) ** 2),
+        "mish": (lambda x: x * np.tanh(np.logaddexp(0, x)), None),
+    }
+    if erf is not None:
+        out["gelu"] = (lambda x: 0.5 * x * (1 + erf(x / np.sqrt(2))),
+                       lambda x: 0.5 * (1 + erf(x / np.sqrt(2))) + x * np.exp(-x * x / 2) / np.sqrt(2 * np.pi))
+    return out
+
+
+NUMEXPR = {
+    "sigmoid": ("1 / (1 + exp(-x))", "exp(-x) / (1 + exp(-x))**2"),
+    "tanh": ("tanh(x)", "1 - tanh(x)**2"),
+    "silu": ("x / (1 + exp(-x))", None),
+    "softplus": ("log1p(exp(x))", "1 / (1 + exp(-x))"),
+    "elu": ("where(x > 0, x, expm1(x))", "where(x > 0, 1, exp(x))"),
+    "softsign": ("x / (1 + abs(x))", "1 / (1 + abs(x))**2"),
+    "tanhshrink": ("x - tanh(x)", "tanh(x)**2"),
+    "mish": ("x * tanh(log1p(exp(x)))", None),
+}
+
+TORCH = {  # name -> (f, backward(g, x)) ; backward through aten ops
+    "sigmoid": ("torch.sigmoid(x)", "torch.ops.aten.sigmoid_backward(g, torch.sigmoid(x))"),
+    "tanh": ("torch.tanh(x)", "torch.ops.aten.tanh_backward(g, torch.tanh(x))"),
+    "silu": ("F.silu(x)", "torch.ops.aten.silu_backward(g, x)"),
+    "softplus": ("F.softplus(x)", "torch.ops.aten.softplus_backward(g, x, 1.0, 20.0)"),
+    "logsigmoid": ("F.logsigmoid(x)", None),
+    "elu": ("F.elu(x)", "torch.ops.aten.elu_backward(g, 1.0, 1.0, 1.0, False, x)"),
+    "selu": ("F.selu(x)", None),
+    "celu": ("F.celu(x)", None),
+    "gelu": ("F.gelu(x)", "torch.ops.aten.gelu_backward(g, x)"),
+    "mish": ("F.mish(x)", "torch.ops.aten.mish_backward(g, x)"),
+    "softsign": ("F.softsign(x)", None),
+    "hardsigmoid": ("F.hardsigmoid(x)", "torch.ops.aten.hardsigmoid_backward(g, x)"),
+    "hardswish": ("F.hardswish(x)", "torch.ops.aten.hardswish_backward(g, x)"),
+    "tanhshrink": ("F.tanhshrink(x)", None),
+}
+
+JAX = {
+    "sigmoid": "jax.nn.sigmoid", "tanh": "jnp.tanh", "silu": "jax.nn.silu",
+    "softplus": "jax.nn.softplus", "logsigmoid": "jax.nn.log_sigmoid", "elu": "jax.nn.elu",
+    "selu": "jax.nn.selu", "celu": "jax.nn.celu", "gelu": "lambda x: jax.nn.gelu(x, approximate=False)",
+    "mish": "lambda x: x * jnp.tanh(jax.nn.softplus(x))", "softsign": "jax.nn.soft_sign",
+    "hardsigmoid": "jax.nn.hard_sigmoid", "hardswish": "jax.nn.hard_swish",
+    "tanhshrink": "lambda x: x - jnp.tanh(x)",
+}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("names", nargs="*")
+    ap.add_argument("--sizes", nargs="+", type=float, default=[1e6, 1e7])
+    ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
+    ap.add_argument("--no-peers", action="store_true")
+    args = ap.parse_args(argv)
+
+    try:
+        import scipy.special as sp
+    except ImportError:
+        sp = None
+    idioms = numpy_idioms(np, sp)
+    peers = {}
+    if not args.no_peers:
+        try:
+            import numexpr as ne
+            ne.set_num_threads(1)
+            peers["numexpr"] = ne
+        except ImportError:
+            pass
+        try:
+            import torch
+            torch.set_num_threads(1)
+            peers["torch"] = torch
+        except ImportError:
+            pass
+        try:
+            os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                  "intra_op_parallelism_threads=1")
+            import jax
+            jax.config.update("jax_enable_x64", True)
+            peers["jax"] = jax
+        except ImportError:
+            pass
+
+    names = args.names or [a.name for a in ag._table.ACTIVATIONS if a.tolerance_ulp > 0]
+    cols = ["actgrad", "numpy", "numexpr", "torch", "jax"]
+    print(f"{'function':<12} {'form':<5} {'dtype':<8} {'n':>5} " + " ".join(f"{c:>8}" for c in cols)
+          + "   (time / np.copyto)")
+    for dtype in args.dtypes:
+        for size in args.sizes:
+            n = int(size)
+            rng = np.random.default_rng(0)
+            x = rng.normal(0, 3, n).astype(dtype)
+            g = rng.normal(0, 1, n).astype(dtype)
+            out = np.empty_like(x)
+            floor = timeit(lambda: np.copyto(out, x))
+            for name in names:
+                for form in ("f", "grad"):
+                    row = {}
+                    fn = getattr(ag, name + ("" if form == "f" else "_grad"))
+                    row["actgrad"] = timeit(lambda: fn(x, out=out))
+                    idiom = idioms.get(name, (None, None))[form == "grad"]
+                    if idiom is not None:
+                        with np.errstate(all="ignore"):
+                            row["numpy"] = timeit(lambda: idiom(x), repeat=3)
+                    if "numexpr" in peers and NUMEXPR.get(name, (None, None))[form == "grad"]:
+                        ne = peers["numexpr"]
+                        expr = NUMEXPR[name][form == "grad"]
+                        row["numexpr"] = timeit(lambda: ne.evaluate(expr, local_dict={"x": x}), repeat=3)
+                    if "torch" in peers and name in TORCH:
+                        torch = peers["torch"]
+                        import torch.nn.functional as F  # noqa: F401
+                        tx = torch.from_numpy(x)
+                        tg = torch.from_numpy(g)
+                        src = TORCH[name][form == "grad"]
+                        if src is not None:
+                            code = eval("lambda x, g: " + src, {"torch": torch, "F": F})
+                            row["torch"] = timeit(lambda: code(tx, tg), repeat=3)
+                    if "jax" in peers and name in JAX:
+                        jax = peers["jax"]
+                        import jax.numpy as jnp
+                        f = eval(JAX[name], {"jax": jax, "jnp": jnp})
+                        if form == "grad":
+                            f = jax.vmap(jax.grad(f))
+                        jf = jax.jit(f)
+                        jx = jnp.asarray(x)
+                        row["jax"] = timeit(lambda: jf(jx).block_until_ready(), repeat=3)
+                    print(f"{name:<12} {form:<5} {dtype:<8} {n:>5.0e} " + " ".join(
+                        f"{row[c] / floor:8.2f}" if c in row else f"{'-':>8}" for c in cols),
+                        flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
