@@ -1,4 +1,4 @@
-"""The ``actgrad`` command: ``actgrad bench`` (also ``python -m actgrad bench``).
+"""The ``actgrad`` command: ``actgrad bench`` and ``actgrad accuracy`` (also ``python -m actgrad ...``).
 
 Each subcommand is a module with ``DESCRIPTION``, ``add_arguments(parser)`` and
 ``run_cli(args)`` (which returns the exit status), registered in ``COMMANDS``.
@@ -15,7 +15,9 @@ import sys
 COMMANDS = {
     "bench": ("actgrad._bench",
               "time relu_grad and relu_backward against np.copyto/np.add, the usual "
-              "NumPy answers, numexpr and PyTorch"),
+              "NumPy answers, numexpr and PyTorch (--catalogue: the smooth activations)"),
+    "accuracy": ("actgrad._accuracy",
+                 "max error in ulp against mpmath, with PyTorch and JAX columns"),
 }
 
 

@@ -172,15 +172,13 @@ def format_table(columns: dict, refs: dict, markdown: bool = False) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Hook for the `actgrad` command: adds the `accuracy` subcommand."""
-    p = subparsers.add_parser(
-        "accuracy", help="max error in ulp against mpmath, with PyTorch and JAX columns",
-        description=__doc__.split("\n\n")[0])
+DESCRIPTION = __doc__.split("\n\n")[0]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `actgrad accuracy` (registered in actgrad.__main__)."""
     p.add_argument("--no-peers", action="store_true", help="measure actgrad only")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    p.set_defaults(run=run)
-    return p
 
 
 def run(args) -> int:
@@ -197,13 +195,4 @@ def run(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="actgrad")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_parser(sub)
-    args = parser.parse_args(["accuracy", *(argv if argv is not None else sys.argv[1:])])
-    return args.run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+run_cli = run

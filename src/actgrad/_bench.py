@@ -707,6 +707,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "for calls over 0.2 s)")
     parser.add_argument("--no-progress", action="store_true",
                         help="do not report progress on stderr")
+    parser.add_argument("--catalogue", action="store_true",
+                        help="time f and f' of the smooth activations against the NumPy idiom, "
+                             "numexpr, PyTorch and JAX on one core (default sizes 1e6 1e7)")
+    parser.add_argument("--functions", nargs="+", metavar="NAME",
+                        help="with --catalogue: the activations to time (default: all smooth ones)")
+    parser.add_argument("--no-peers", action="store_true",
+                        help="with --catalogue: time actgrad and the NumPy idiom only")
 
 
 def run_cli(args: argparse.Namespace) -> int:
@@ -724,6 +731,11 @@ def run_cli(args: argparse.Namespace) -> int:
         if not ok:
             print(f"actgrad bench: not a float dtype: {name!r}", file=sys.stderr)
             return 2
+    if args.catalogue:
+        from . import _bench_catalogue
+
+        return _bench_catalogue.run(sorted(sizes or (10**6, 10**7)), dtypes,
+                                    _split(args.functions), args.no_peers)
     settings = Settings()
     if args.quick:
         settings = Settings(target=0.002, repeats=3, large_repeats=1, slow_repeats=1)

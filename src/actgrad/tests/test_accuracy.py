@@ -50,9 +50,9 @@ def test_accuracy(case, form, dtype):
 
 
 def test_accuracy_command_prints_the_table(capsys):
-    from actgrad import _accuracy
+    from actgrad.__main__ import main
 
-    assert _accuracy.main(["--no-peers"]) == 0
+    assert main(["accuracy", "--no-peers"]) == 0
     out = capsys.readouterr().out
     assert "actgrad 64" in out and "gelu_tanh" in out
     for line in out.splitlines()[2:]:

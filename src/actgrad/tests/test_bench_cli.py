@@ -112,3 +112,16 @@ def test_no_subcommand_is_an_error():
                        timeout=60)
     assert r.returncode == 2
     assert "bench" in r.stderr
+
+
+def test_catalogue_mode_times_the_smooth_activations():
+    # A subprocess: catalogue mode pins its process to one core.
+    r = bench("--catalogue", "--sizes", "1000", "--dtypes", "float64",
+              "--functions", "sigmoid", "gelu", "--no-peers")
+    assert r.returncode == 0, r.stderr
+    rows = [line.split() for line in r.stdout.splitlines()[1:]]
+    assert [(row[0], row[1], row[2]) for row in rows] == [
+        ("sigmoid", "f", "float64"), ("sigmoid", "grad", "float64"),
+        ("gelu", "f", "float64"), ("gelu", "grad", "float64")]
+    for row in rows:
+        float(row[4])  # actgrad's ratio to np.copyto is a number

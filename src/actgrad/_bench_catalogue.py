@@ -1,9 +1,9 @@
-"""Time f and f' of the smooth activations against their peers, on one core.
+"""``actgrad bench --catalogue``: f and f' of the smooth activations against their peers.
 
-Usage (pinned to one core; OpenBLAS variables unset so torch starts cleanly):
+Usage (the process pins itself to one core before importing any peer):
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE taskset -c 0 \\
-        python tools/bench_catalogue.py [--sizes 1e6 1e7] [--dtypes float32 float64] [NAME ...]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \\
+        actgrad bench --catalogue [--sizes 1e6 1e7] [--dtypes float32 float64] [--functions NAME ...]
 
 Prints the median time of each implementation as a ratio to np.copyto of the
 same bytes (lower is better; 1.0 is the memory floor).  Peers: the NumPy /
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 
 import numpy as np
@@ -107,21 +106,21 @@ JAX = {
 }
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser()
-    ap.add_argument("names", nargs="*")
-    ap.add_argument("--sizes", nargs="+", type=float, default=[1e6, 1e7])
-    ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
-    ap.add_argument("--no-peers", action="store_true")
-    args = ap.parse_args(argv)
+def pin_to_one_core():
+    """Pin this process to one CPU, so that PyTorch and JAX (imported later) use one core."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
+
+def run(sizes=(1e6, 1e7), dtypes=("float32", "float64"), names=(), no_peers=False):
+    pin_to_one_core()
     try:
         import scipy.special as sp
     except ImportError:
         sp = None
     idioms = numpy_idioms(np, sp)
     peers = {}
-    if not args.no_peers:
+    if not no_peers:
         try:
             import numexpr as ne
             ne.set_num_threads(1)
@@ -143,12 +142,12 @@ def main(argv=None):
         except ImportError:
             pass
 
-    names = args.names or [a.name for a in ag._table.ACTIVATIONS if a.tolerance_ulp > 0]
+    names = list(names) or [a.name for a in ag._table.ACTIVATIONS if a.tolerance_ulp > 0]
     cols = ["actgrad", "numpy", "numexpr", "torch", "jax"]
     print(f"{'function':<12} {'form':<5} {'dtype':<8} {'n':>5} " + " ".join(f"{c:>8}" for c in cols)
           + "   (time / np.copyto)")
-    for dtype in args.dtypes:
-        for size in args.sizes:
+    for dtype in dtypes:
+        for size in sizes:
             n = int(size)
             rng = np.random.default_rng(0)
             x = rng.normal(0, 3, n).astype(dtype)
@@ -191,6 +190,3 @@ def main(argv=None):
                         flush=True)
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
