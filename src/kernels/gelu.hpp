@@ -54,8 +54,11 @@ struct gelu {
         // the patch in double even for float: its float coefficients would
         // round to 1.5 ulp
         using D = vm::wide_t<W>;
-        const D d = vm::minus_dd(D(x), c::gelu_grad_root, c::gelu_grad_root_lo);
-        const W patch = W(d * ACTGRAD_POLY(W, d, gelu_grad_q));
+        const W patch = std::is_same_v<W, float>
+                            ? W(vm::patch(D(x), c::gelu_grad_root, c::gelu_grad_root_lo,
+                                          c::gelu_grad_q_f))
+                            : W(vm::patch(D(x), c::gelu_grad_root, c::gelu_grad_root_lo,
+                                          c::gelu_grad_q));
         return x < W(0) ? ((x >= W(-1.8) && x <= W(-0.2)) ? patch : neg) : pos;
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
@@ -78,7 +81,7 @@ struct gelu {
 //         x0 = -0.7525, where its terms cancel: for x in [-1.8, -0.2],
 //         B1 = d Q(d), d = x - x0 (minimax, relative accuracy through the root).
 //   f'' = s'(v) B2, B2 = 2 v' + x v'' - a v'^2 tanh(|v|/2), even in x;
-//         B2 = d Q(d) around its root |x| = 1.4185 (|x| in [0.7, 2.6]).
+//         B2 = d Q(d) around its root |x| = 1.4185 (|x| in [0.7, 3.4]).
 struct gelu_tanh {
     template <class W> struct Pieces {
         W a, v1, v1sq, m, e;  // |x| (clamped), v', v'^2, exp(-|v|) = m 2^n = e
@@ -120,11 +123,12 @@ struct gelu_tanh {
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
         namespace c = vm::coeffs;
         const auto p = pieces(x);
-        const W den = vm::one_plus_sq(p.e);
+        const W den = vm::one_plus_sq_exact(p.e);
         const W pos = (W(1) + p.e * (W(1) + p.a * p.v1)) / den;
-        const W d = vm::minus_dd(x, c::gelu_tanh_grad_root, c::gelu_tanh_grad_root_lo);
-        const W b1 = (x >= W(-1.8) && x <= W(-0.2)) ? d * vm::horner(d, c::gelu_tanh_b1_q)
-                                                    : (W(1) + p.e) - p.a * p.v1;
+        const W b1 = (x >= W(-1.8) && x <= W(-0.2))
+                         ? vm::patch(x, c::gelu_tanh_grad_root, c::gelu_tanh_grad_root_lo,
+                                     c::gelu_tanh_b1_q)
+                         : (W(1) + p.e) - p.a * p.v1;
         return x < W(0) ? vm::scale(p.m * b1 / den, p.n) : pos;
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
@@ -133,9 +137,11 @@ struct gelu_tanh {
         const W th = W(1) - W(2) * p.e / (W(1) + p.e);  // tanh(|v|/2)
         const W b = W(2) * p.v1 + W(6) * W(c::gelu_tanh_k2) * W(c::gelu_tanh_c) * (p.a * p.a) -
                     p.a * p.v1sq * th;
-        const W d = vm::minus_dd(p.a, c::gelu_tanh_grad2_root, c::gelu_tanh_grad2_root_lo);
-        const W b2 = (p.a >= W(0.7) && p.a <= W(2.6)) ? d * vm::horner(d, c::gelu_tanh_b2_q) : b;
-        return vm::scale(p.m * b2 / vm::one_plus_sq(p.e), p.n);
+        const W b2 = (p.a >= W(0.7) && p.a <= W(3.4))
+                         ? vm::patch(p.a, c::gelu_tanh_grad2_root, c::gelu_tanh_grad2_root_lo,
+                                     c::gelu_tanh_b2_q)
+                         : b;
+        return vm::scale(p.m * b2 / vm::one_plus_sq_exact(p.e), p.n);
     }
     ACTGRAD_WIDE_FORMS(f_, df_, d2f_)  // float in double: v is a double-double of double constants
 };

@@ -36,9 +36,8 @@ struct mish {
         const W e = vm::scale(p.m, p.n);
         const W xc = vm::clamp(x, W(-800), W(800));
         const W D = W(1) + W(2) * e * (W(1) + e);
-        const W db = vm::minus_dd(x, c::mish_b_root, c::mish_b_root_lo);
         const W B = (x >= W(-1.55) && x <= W(-0.9))
-                        ? db * vm::horner(db, c::mish_b_q)
+                        ? vm::patch(x, c::mish_b_root, c::mish_b_root_lo, c::mish_b_q)
                         : W(4) * (xc + W(1)) + e * (W(6) + W(4) * xc) + e * e * (W(4) + e);
         const W u = W(0.5) * e * (e + W(2));  // (w + 2)^2 = 4 (1 + u)^2
         const W neg = vm::scale(W(0.25) * p.m * B / vm::one_plus_sq(u), p.n);
@@ -50,25 +49,22 @@ struct mish {
         const auto p = vm::exp_parts(-vm::abs(x));
         const W e = vm::scale(p.m, p.n);
         const W xc = vm::clamp(x, W(-800), W(800));
-        const W dn = vm::minus_dd(x, c::mish_hn_root, c::mish_hn_root_lo);
         const W hn = (x >= W(-2.8) && x <= W(-1.8))
-                         ? dn * vm::horner(dn, c::mish_hn_q)
+                         ? vm::patch(x, c::mish_hn_root, c::mish_hn_root_lo, c::mish_hn_q)
                          : W(2) * (xc + W(2)) +
                                e * ((W(8) + W(2) * xc) + e * ((W(6) - W(3) * xc) +
                                                               e * (W(2) - W(2) * xc)));
-        const W dp = vm::minus_dd(x, c::mish_hp_root, c::mish_hp_root_lo);
         const W hp = (x >= W(1.15) && x <= W(2.0))
-                         ? dp * vm::horner(dp, c::mish_hp_q)
+                         ? vm::patch(x, c::mish_hp_root, c::mish_hp_root_lo, c::mish_hp_q)
                          : W(2) * (W(1) - xc) + e * ((W(6) - W(3) * xc) +
                                                      e * ((W(8) + W(2) * xc) + e * (W(4) + W(2) * xc)));
-        // (w + 2)^3 = 8 (1 + u)^3, u = w/2, and D^3 = (1 + t)^3, t = 2e (1 + e):
-        // the leading 1 rounded once
-        const W u = W(0.5) * e * (e + W(2));
-        const W t = W(2) * e * (W(1) + e);
-        const W neg = vm::scale(W(0.5) * p.m * hn / vm::one_plus_cube(u), p.n);
+        // (w + 2)^3 = 8 (1 + e + e^2/2)^3 and D^3 = (1 + 2e + 2e^2)^3, the inner
+        // sums and the cubes as double-doubles (a rounded D cubed is 3 ulp off)
+        const W neg = vm::scale(W(0.5) * p.m * hn / vm::quadratic_cubed(e, W(1), W(0.5)), p.n);
         // e^2 = (m + ml)^2 2^2n, with the low part of m: the product chain is long
         const W mm = p.m * p.m + W(2) * p.m * p.ml;
-        const W pos = vm::scale(vm::scale(W(4) * mm * hp / vm::one_plus_cube(t), p.n), p.n);
+        const W pos =
+            vm::scale(vm::scale(W(4) * mm * hp / vm::quadratic_cubed(e, W(2), W(2)), p.n), p.n);
         return x < W(0) ? neg : pos;
     }
     ACTGRAD_WIDE_FORMS(f_, df_, d2f_)  // float in double: long product chains

@@ -138,6 +138,19 @@ template <class W> ACTGRAD_VM_INLINE W minus_dd(W x, double hi, double lo) {
     return (x - h) - l;
 }
 
+// (x - root) Q(x - root) for a polynomial patch around a root given as a
+// double-double: Q is evaluated at the exact x - hi, and the product takes
+// the low part of the root into account, so that the result does not carry
+// the rounding of x - root.
+template <class W, std::size_t N>
+ACTGRAD_VM_INLINE W patch(W x, double hi, double lo, const double (&c)[N]) {
+    const W h = W(hi);
+    const W l = W((hi - double(h)) + lo);
+    const W d = x - h;
+    const W q = horner(d, c);
+    return d * q - l * q;
+}
+
 // ---------------------------------------------------------------------------
 // Double-double helpers.
 
@@ -161,6 +174,37 @@ ACTGRAD_VM_INLINE void two_prod(long double a, long double b, long double &p, lo
     p = a * b;
     e = std::fma(a, b, -p);
 }
+
+// a + b = s + e exactly (Knuth's TwoSum, any magnitudes).
+template <class W> ACTGRAD_VM_INLINE void two_sum(W a, W b, W &s, W &e) {
+    s = a + b;
+    const W bb = s - a;
+    e = (a - (s - bb)) + (b - bb);
+}
+
+// (1 + e)^2 for 0 <= e <= 1 with 2e + e^2 and the sum exact: rounded once.
+template <class W> ACTGRAD_VM_INLINE W one_plus_sq_exact(W e) {
+    W qh, ql, ah, al, dh, dl;
+    two_prod(e, e, qh, ql);
+    two_sum(W(2) * e, qh, ah, al);
+    two_sum(W(1), ah, dh, dl);
+    return dh + (dl + (al + ql));
+}
+
+// (1 + c1 e + c2 e^2)^3 for 0 <= e <= 1, with the inner sum and the cube as
+// double-doubles: about 1 ulp (the cube of a rounded 1 + ... is 3).
+template <class W> ACTGRAD_VM_INLINE W quadratic_cubed(W e, W c1, W c2) {
+    W qh, ql, ah, al, dh, dl, ph, pl, ch, cl;
+    two_prod(e, e, qh, ql);
+    two_sum(c1 * e, c2 * qh, ah, al);  // c1, c2 powers of two: exact products
+    al += c2 * ql;
+    two_sum(W(1), ah, dh, dl);
+    dl += al;
+    two_prod(dh, dh, ph, pl);
+    two_prod(ph, dh, ch, cl);
+    return ch + (cl + pl * dh + W(3) * ph * dl);
+}
+
 
 // ---------------------------------------------------------------------------
 // exp and expm1 from one range reduction.
