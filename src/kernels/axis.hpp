@@ -24,6 +24,7 @@
 #include <limits>
 
 #include "piecewise_linear.hpp"
+#include "vecmath.hpp"
 
 // The row kernels are inlined into the loops that call them, which are built
 // once per target (AVX-512, AVX2, baseline): a kernel left out of line would
@@ -40,7 +41,9 @@ using index_t = std::ptrdiff_t;
 
 // The elementary functions of this file, behind one name each so that a
 // vectorised implementation can replace them without touching the kernels.
-template <class T> inline T axis_exp(T x) { return std::exp(x); }
+// Every argument here is <= 0 (x - max, -|b|): vm::exp is exact to < 1 ulp
+// there and vectorises; log1p runs once per row.
+template <class T> inline T axis_exp(T x) { return vm::exp(x); }
 template <class T> inline T axis_log1p(T x) { return std::log1p(x); }
 
 template <class T> constexpr T inf_v = std::numeric_limits<T>::infinity();
