@@ -31,9 +31,14 @@ _STD_OTHER = {
     **{f"{u}int{n}_t": f"typedef {'unsigned ' if u else 'signed '}{c} {u}int{n}_t;"
        for u in ("", "u") for n, c in ((8, "char"), (16, "short"), (32, "int"), (64, "long long"))},
     "size_t": "typedef decltype(sizeof(0)) size_t;",
-    "is_same": "template <class A, class B> struct is_same { static constexpr bool value = false; };\n"
-               "template <class A> struct is_same<A, A> { static constexpr bool value = true; };",
-    "is_same_v": "template <class A, class B> constexpr bool is_same_v = is_same<A, B>::value;",
+    # Only under NVRTC: a host compiler (the tests) has them from <type_traits>.
+    "is_same": "#ifdef __CUDACC_RTC__\n"
+               "template <class A, class B> struct is_same { static constexpr bool value = false; };\n"
+               "template <class A> struct is_same<A, A> { static constexpr bool value = true; };\n"
+               "#endif",
+    "is_same_v": "#ifdef __CUDACC_RTC__\n"
+                 "template <class A, class B> constexpr bool is_same_v = is_same<A, B>::value;\n"
+                 "#endif",
 }
 STD_NAMES = _STD_MATH | set(_STD_OTHER)
 
@@ -52,7 +57,8 @@ _PRAGMA_ONCE = re.compile(r"^\s*#\s*pragma\s+once\s*$", re.M)
 
 #: unannotated header functions are device functions; no implicit a*b+c -> fma
 #: (the CPU build has none either: a result must not depend on the device).
-COMPILE_OPTIONS = ("--device-as-default-execution-space", "--fmad=false")
+#: The headers are C++17 (inline variables, if constexpr, nested namespaces).
+COMPILE_OPTIONS = ("--device-as-default-execution-space", "--fmad=false", "--std=c++17")
 
 
 def kernel_dir() -> Path:
@@ -90,9 +96,23 @@ def preamble(header: str) -> str:
     )
 
 
+def n_params(act) -> int:
+    """How many numeric parameters the kernel takes: those of the variant
+    whose kernel `act` names (the selector itself is no kernel parameter)."""
+    for variant in act.variants:
+        if variant.kernel == act.kernel_struct:
+            return len(variant.params)
+    return len(act.params)
+
+
+def kernel_name(act, form) -> str:
+    """Unique per kernel struct and form (variants share the activation's name)."""
+    return f"actgrad_{act.kernel_struct}{form.suffix}"
+
+
 def operation(act, form) -> str:
     arrays = ["g", "x"] if form.kind == "backward" else ["x"]
-    args = [f"(C){a}" for a in arrays] + [f"(C)p{i}" for i in range(len(act.params))]
+    args = [f"(C){a}" for a in arrays] + [f"(C)p{i}" for i in range(n_params(act))]
     return (
         "typedef typename actgrad_compute<T>::type C;\n"
         f"y = (T)(actgrad::Form<actgrad::kernels::{act.kernel_struct}, "
@@ -103,8 +123,8 @@ def operation(act, form) -> str:
 def cuda_source(act, form):
     """(in_params, out_params, operation, name, preamble) of the ElementwiseKernel."""
     arrays = ["g", "x"] if form.kind == "backward" else ["x"]
-    in_params = ", ".join([f"T {a}" for a in arrays] + [f"float64 p{i}" for i in range(len(act.params))])
-    return (in_params, "T y", operation(act, form), f"actgrad_{act.function_name(form)}",
+    in_params = ", ".join([f"T {a}" for a in arrays] + [f"float64 p{i}" for i in range(n_params(act))])
+    return (in_params, "T y", operation(act, form), kernel_name(act, form),
             preamble(act.header))
 
 
@@ -114,7 +134,7 @@ _KERNELS: dict = {}
 def elementwise_kernel(act, form):
     """The cupy.ElementwiseKernel of one function (built once; CuPy compiles
     it per dtype on first use and caches the binary on disk)."""
-    name = act.function_name(form)
+    name = kernel_name(act, form)
     kernel = _KERNELS.get(name)
     if kernel is None:
         import cupy

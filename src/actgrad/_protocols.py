@@ -26,9 +26,12 @@ _registered: set[str] = set()
 
 
 def _entries():
+    # every ufunc: the variants of gelu and softplus (gelu_tanh, ...) included
     for act in ACTIVATIONS:
-        for form in FORMS:
-            yield act.function_name(form), getattr(_ufuncs, act.function_name(form)), form
+        for variant in act.ufunc_variants():
+            for form in FORMS:
+                name = act.name + variant.suffix + form.suffix
+                yield name, getattr(_ufuncs, name), form
 
 
 def register_for(arrays) -> None:

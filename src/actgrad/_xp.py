@@ -237,7 +237,8 @@ class _JaxEngine(_Engine):
             # XLA rewrites convert(bool) * s as select(bool, s, 0) and loses -0.0.
             arrays = [a if xp.isdtype(a.dtype, "real floating") else xp.astype(a, compute)
                       for a in arrays]
-        key = (act.function_name(form), str(compute), str(result))
+        # the kernel struct too: the variants of gelu/softplus share a name
+        key = (act.kernel_struct, act.function_name(form), str(compute), str(result))
         jitted = self.jitted.get(key)
         if jitted is None:
             n, execute = len(arrays), super().execute

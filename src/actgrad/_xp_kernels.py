@@ -185,6 +185,433 @@ class softshrink:
         return piecewise_linear_grad2(xp, x)
 
 
+# --- the smooth families (logistic.hpp, exp_linear.hpp, rational.hpp,
+# gelu.hpp, mish.hpp) --------------------------------------------------------
+#
+# The same numerically stable forms as the C++ kernels, written with the
+# library's exp/expm1/log1p/tanh/erfc: everything in terms of a = |x| and
+# e = exp(-a) <= 1, so nothing overflows and +-inf give the exact limits.
+# float32 is computed in float64 where the library has it (as the C++ kernels
+# compute in double, or to absorb the library's own exp/erfc error), then
+# rounded once; float16/bfloat16 arrive as float32.
+
+
+def _has_float64(xp) -> bool:
+    module = getattr(xp, "__name__", "")
+    if module.startswith("jax"):
+        import jax
+
+        return bool(jax.config.jax_enable_x64)
+    return True
+
+
+def _widen(xp, v):
+    if isinstance(v, (bool, int, float)) or v.dtype != xp.float32 or not _has_float64(xp):
+        return v
+    return xp.astype(v, xp.float64)
+
+
+def _wide(fn):
+    """f(xp, x, *p) computed in float64 for float32 x (where available)."""
+    def wrapped(xp, x, *params):
+        w = _widen(xp, x)
+        out = fn(xp, w, *(_widen(xp, p) for p in params))
+        return out if out.dtype == x.dtype else xp.astype(out, x.dtype)
+    return staticmethod(wrapped)
+
+
+def _barrier(xp, v):
+    """v, kept as it is: XLA folds (x - hi) - lo into x - (hi + lo), which
+    loses the low part of a double-double constant."""
+    if getattr(xp, "__name__", "").startswith("jax"):
+        import jax
+
+        return jax.lax.optimization_barrier(v)
+    return v
+
+
+def _e(xp, x, k=1.0):
+    """exp(-k |x|): 0 at +-inf, NaN for NaN."""
+    return xp.exp(-k * xp.abs(x))
+
+
+def _clip(xp, x, lo, hi):
+    # NaN passes through (comparisons fail)
+    return xp.where(x < lo, lo, xp.where(x > hi, hi, x))
+
+
+class sigmoid:
+    @staticmethod
+    def _df(xp, x):
+        e = _e(xp, x)
+        return e / ((1 + e) * (1 + e))
+
+    @staticmethod
+    def _d2f(xp, x):
+        # s'(x) (1 - 2 s(x)) = -sign(x) e |expm1(-a)| / (1 + e)^3
+        e = _e(xp, x)
+        r = e * (xp.abs(xp.expm1(-xp.abs(x))) / ((1 + e) * (1 + e) * (1 + e)))
+        return xp.where(x > 0, -r, r)
+
+    f = _wide(lambda xp, x: xp.where(x >= 0, 1.0, _e(xp, x)) / (1 + _e(xp, x)))
+    df = _wide(_df.__func__)
+    d2f = _wide(_d2f.__func__)
+
+
+class logsigmoid:
+    f = _wide(lambda xp, x: xp.where(x < 0, x, 0.0) - xp.log1p(_e(xp, x)))
+    df = _wide(lambda xp, x: xp.where(x < 0, 1.0, _e(xp, x)) / (1 + _e(xp, x)))
+    d2f = _wide(lambda xp, x: -sigmoid._df(xp, x))
+
+
+class tanh:
+    @staticmethod
+    def _sech2(xp, x):
+        e = _e(xp, x, 2.0)
+        return 4 * e / ((1 + e) * (1 + e))
+
+    @staticmethod
+    def _d2f(xp, x):
+        e = _e(xp, x, 2.0)
+        r = 8 * e * xp.abs(xp.expm1(-2 * xp.abs(x))) / ((1 + e) * (1 + e) * (1 + e))
+        return xp.where(x > 0, -r, r)
+
+    f = _wide(lambda xp, x: xp.tanh(x))
+    df = _wide(_sech2.__func__)
+    d2f = _wide(_d2f.__func__)
+
+
+# silu'' around its root |x| = a0 (silu_grad2_root in vecmath_coeffs.hpp),
+# where (2 - a) + e (2 + a) cancels: (a0 - 2) expm1(-d) + d expm1(-a), d = a - a0.
+_SILU_A0, _SILU_A0_LO = 2.3993572805154675, 1.8464872855353363e-16
+_SILU_A0_M2, _SILU_A0_EXP = 0.39935728051546765, 0.0907762782268676
+
+
+class silu:
+    @staticmethod
+    def _f(xp, x):
+        e = _e(xp, x)
+        xc = xp.where(x < -800, -800.0, x)  # -inf * 0 would be NaN
+        return xp.where(x < 0, xc * e, x) / (1 + e)
+
+    @staticmethod
+    def _df(xp, x):
+        e = _e(xp, x)
+        xc = _clip(xp, x, -800.0, 800.0)
+        den = (1 + e) * (1 + e)
+        neg = e * ((1 + xc) + e) / den
+        pos = (1 + e * (1 + xc)) / den
+        return xp.where(x < 0, neg, pos)
+
+    @staticmethod
+    def _d2f(xp, x):
+        a = xp.abs(x)
+        e = xp.exp(-a)
+        ac = xp.where(a > 800, 800.0, a)
+        d = _barrier(xp, a - _SILU_A0) - _SILU_A0_LO
+        patch = xp.abs(d) < 1.2
+        n_patch = _SILU_A0_M2 * xp.expm1(-d) + d * xp.expm1(-a)
+        n_plain = (2 - ac) + e * (2 + ac)
+        return e * xp.where(patch, n_patch, n_plain) / ((1 + e) * (1 + e) * (1 + e))
+
+    f = _wide(_f.__func__)
+    df = _wide(_df.__func__)
+    d2f = _wide(_d2f.__func__)
+
+
+class softplus:
+    @staticmethod
+    def _f(xp, x, beta):
+        e = _e(xp, beta * x)
+        return xp.where(x > 0, x, 0.0) + xp.log1p(e) / beta
+
+    @staticmethod
+    def _df(xp, x, beta):
+        e = _e(xp, beta * x)
+        return xp.where(x >= 0, 1.0, e) / (1 + e)
+
+    @staticmethod
+    def _d2f(xp, x, beta):
+        e = _e(xp, beta * x)
+        return beta * e / ((1 + e) * (1 + e))
+
+    f = _wide(_f.__func__)
+    df = _wide(_df.__func__)
+    d2f = _wide(_d2f.__func__)
+
+
+class softplus_threshold:
+    # beta x is rounded in the compute dtype (float32 for float16), as PyTorch.
+    @staticmethod
+    def f(xp, x, beta, threshold):
+        return xp.where(x * beta > threshold, x, softplus.f(xp, x, beta))
+
+    @staticmethod
+    def df(xp, x, beta, threshold):
+        return xp.where(x * beta > threshold, 1.0, softplus.df(xp, x, beta))
+
+    @staticmethod
+    def d2f(xp, x, beta, threshold):
+        return xp.where(x * beta > threshold, 0.0, softplus.d2f(xp, x, beta))
+
+
+class tanhshrink:
+    # x - tanh(x) cancels to x^3/3 near 0: there, x^3 P(x^2) (tanhshrink_p).
+    _P = (0.3333333333333333, -0.13333333333333267, 0.05396825396819091,
+          -0.021869488533791497, 0.008863235483227382, -0.0035921274772354366,
+          0.0014558299680879538, -0.0005900031866672364, 0.00023903340246231634,
+          -9.663772823142314e-05, 3.8678201583038664e-05, -1.4945895941294734e-05,
+          5.266219781675131e-06, -1.5300934241820488e-06, 3.1191593615986337e-07,
+          -3.219975685803472e-08)
+
+    @staticmethod
+    def _f(xp, x):
+        a = xp.abs(x)
+        z = a * a
+        p = tanhshrink._P[-1]
+        for c in tanhshrink._P[-2::-1]:
+            p = c + z * p
+        e = _e(xp, x, 2.0)
+        m = xp.where(a < 0.95, a * z * p, (a - 1) + 2 * e / (1 + e))
+        return xp.where(xp.isnan(x), x, xp.where(x < 0, -m, xp.where(x > 0, m, x)))
+
+    @staticmethod
+    def _df(xp, x):
+        t = xp.tanh(x)
+        return t * t
+
+    @staticmethod
+    def _d2f(xp, x):
+        return 2 * xp.tanh(x) * tanh._sech2(xp, x)
+
+    f = _wide(_f.__func__)
+    df = _wide(_df.__func__)
+    d2f = _wide(_d2f.__func__)
+
+
+class elu:
+    f = _wide(lambda xp, x, alpha: xp.where(x > 0, x, alpha * xp.expm1(x)))
+    df = _wide(lambda xp, x, alpha: xp.where(x > 0, 1.0, alpha * xp.exp(x)))
+    d2f = _wide(lambda xp, x, alpha: xp.where(x > 0, 0.0, alpha * xp.exp(x)))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class selu:
+    f = _wide(lambda xp, x: xp.where(x > 0, _SELU_SCALE * x,
+                                     (_SELU_ALPHA * _SELU_SCALE) * xp.expm1(x)))
+    df = _wide(lambda xp, x: xp.where(x > 0, _SELU_SCALE,
+                                      (_SELU_ALPHA * _SELU_SCALE) * xp.exp(x)))
+    d2f = _wide(lambda xp, x: xp.where(x > 0, 0.0, (_SELU_ALPHA * _SELU_SCALE) * xp.exp(x)))
+
+
+class celu:
+    f = _wide(lambda xp, x, alpha: xp.where(x > 0, x, alpha * xp.expm1(x / alpha)))
+    df = _wide(lambda xp, x, alpha: xp.where(x > 0, 1.0, xp.exp(x / alpha)))
+    d2f = _wide(lambda xp, x, alpha: xp.where(x > 0, 0.0, xp.exp(x / alpha) / alpha))
+
+
+class hardsigmoid:
+    # in the compute dtype, as rational.hpp (the constant 1/6 in that dtype)
+    @staticmethod
+    def f(xp, x):
+        y = x + 3
+        sixth = xp.asarray(1 / 6, dtype=x.dtype)
+        return xp.where(y <= 0, 0.0, xp.where(y >= 6, 6.0, y)) * sixth
+
+    @staticmethod
+    def df(xp, x):
+        return xp.where((x > -3) & (x < 3), xp.asarray(1 / 6, dtype=x.dtype), nan_or(xp, x, 0))
+
+    @staticmethod
+    def d2f(xp, x):
+        return nan_or(xp, x, 0)
+
+
+class hardswish:
+    @staticmethod
+    def f(xp, x):
+        sixth = xp.asarray(1 / 6, dtype=x.dtype)
+        return xp.where(x > -3, xp.where(x < 3, x * (x + 3) * sixth, x), nan_or(xp, x, 0))
+
+    @staticmethod
+    def df(xp, x):
+        return xp.where(x > -3, xp.where(x < 3, (2 * x + 3) / 6, 1.0), nan_or(xp, x, 0))
+
+    @staticmethod
+    def d2f(xp, x):
+        return xp.where((x > -3) & (x < 3), xp.asarray(1 / 3, dtype=x.dtype), nan_or(xp, x, 0))
+
+
+class softsign:
+    @staticmethod
+    def _f(xp, x):
+        a = xp.abs(x)
+        u = 1 / (1 + a)
+        m = xp.where(a > 1, 1 - u, a * u)
+        return xp.where(xp.isnan(x), x, xp.where(x < 0, -m, xp.where(x > 0, m, x)))
+
+    @staticmethod
+    def _df(xp, x):
+        u = 1 / (1 + xp.abs(x))
+        return u * u
+
+    @staticmethod
+    def _d2f(xp, x):
+        u = 1 / (1 + xp.abs(x))
+        r = 2 * (u * u * u)
+        return xp.where(x > 0, -r, xp.where(x < 0, r, nan_or(xp, x, 0)))
+
+    f = _wide(_f.__func__)
+    df = _wide(_df.__func__)
+    d2f = _wide(_d2f.__func__)
+
+
+_INV_SQRT2 = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+_SQRT2, _SQRT2_LO = 1.4142135623730951, -9.667293313452913e-17
+
+
+class gelu:
+    @staticmethod
+    def _pieces(xp, x):
+        a = xp.abs(x)
+        a = xp.where(a > 40, 40.0, a)  # gelu underflows below -38.5
+        half_erfc = 0.5 * special(xp, "erfc")(a * _INV_SQRT2)  # Phi(-a)
+        phi = _INV_SQRT_2PI * xp.exp(-0.5 * (a * a))
+        return a, half_erfc, phi
+
+    @staticmethod
+    def _f(xp, x):
+        a, h, _ = gelu._pieces(xp, x)
+        return xp.where(x < 0, -a * h, x * (1 - h))
+
+    @staticmethod
+    def _df(xp, x):
+        a, h, phi = gelu._pieces(xp, x)
+        return xp.where(x < 0, h - a * phi, (1 - h) + a * phi)
+
+    @staticmethod
+    def _d2f(xp, x):
+        a, _, phi = gelu._pieces(xp, x)
+        r = _barrier(xp, _SQRT2 - a) + _SQRT2_LO
+        return phi * (r * (_SQRT2 + a))
+
+    f = _wide(_f.__func__)
+    df = _wide(_df.__func__)
+    d2f = _wide(_d2f.__func__)
+
+
+_GT_C, _GT_K2 = 0.044715, 1.5957691216057308  # PyTorch's c, 2 sqrt(2/pi)
+_GT_C_LO, _GT_K2_LO = 2.1960211427085595e-18, -9.96930880911092e-17
+
+
+def _split(xp, v):
+    """Veltkamp: v = hi + lo, hi with 26 significant bits (float64)."""
+    c = _barrier(xp, 134217729.0 * v)
+    hi = _barrier(xp, c - _barrier(xp, c - v))
+    return hi, v - hi
+
+
+def _two_prod(xp, a, b):
+    """a b = p + err exactly (Dekker; no FMA needed)."""
+    p = _barrier(xp, a * b)
+    ah, al = _split(xp, a)
+    bh, bl = _split(xp, b)
+    return p, ((_barrier(xp, ah * bh) - p) + ah * bl + al * bh) + al * bl
+
+
+class gelu_tanh:
+    """x s(v), v = 2 sqrt(2/pi) x (1 + c x^2): PyTorch's tanh form."""
+
+    @staticmethod
+    def _pieces(xp, x):
+        a = xp.abs(x)
+        a = xp.where(a > 30, 30.0, a)  # |v(30)| > 1900: exp(-|v|) = 0
+        # v as a double-double, as gelu.hpp: exp would magnify the rounding
+        # error of a plain v |v| times (30 ulp at x = 7).
+        qh, ql = _two_prod(xp, a, a)
+        ph, pl = _two_prod(xp, _GT_C + 0 * a, qh)
+        pl = pl + (_GT_C * ql + _GT_C_LO * qh)
+        sh = _barrier(xp, 1 + ph)
+        bb = _barrier(xp, sh - 1)
+        sl = ((1 - (sh - bb)) + (ph - bb)) + pl
+        yh, yl = _two_prod(xp, a, sh)
+        yl = yl + a * sl
+        vh, vl = _two_prod(xp, _GT_K2 + 0 * a, yh)
+        vl = vl + (_GT_K2 * yl + _GT_K2_LO * yh)
+        e = xp.exp(-vh) * (1 - vl)
+        v1 = _GT_K2 * (1 + 3 * _GT_C * (a * a))
+        return a, v1, e
+
+    @staticmethod
+    def _f(xp, x):
+        a, _, e = gelu_tanh._pieces(xp, x)
+        return xp.where(x < 0, -a * e, x) / (1 + e)
+
+    @staticmethod
+    def _df(xp, x):
+        a, v1, e = gelu_tanh._pieces(xp, x)
+        den = (1 + e) * (1 + e)
+        pos = (1 + e * (1 + a * v1)) / den
+        neg = e * ((1 + e) - a * v1) / den
+        return xp.where(x < 0, neg, pos)
+
+    @staticmethod
+    def _d2f(xp, x):
+        a, v1, e = gelu_tanh._pieces(xp, x)
+        th = 1 - 2 * e / (1 + e)  # tanh(|v|/2)
+        b = 2 * v1 + 6 * _GT_K2 * _GT_C * (a * a) - a * (v1 * v1) * th
+        return xp.where(xp.isnan(x), x, e * b / ((1 + e) * (1 + e)))
+
+    f = _wide(_f.__func__)
+    df = _wide(_df.__func__)
+    d2f = _wide(_d2f.__func__)
+
+
+class mish:
+    """x tanh(softplus(x)), rational in e = exp(-|x|) (mish.hpp)."""
+
+    @staticmethod
+    def _f(xp, x):
+        e = _e(xp, x)
+        xc = xp.where(x < -800, -800.0, x)
+        D = 1 + 2 * e * (1 + e)
+        w2 = e * (e + 2) + 2
+        neg = xc * e * (e + 2) / w2
+        pos = x * (1 - 2 * e * e / D)
+        return xp.where(x < 0, neg, pos)
+
+    @staticmethod
+    def _df(xp, x):
+        e = _e(xp, x)
+        xc = _clip(xp, x, -800.0, 800.0)
+        D = 1 + 2 * e * (1 + e)
+        B = 4 * (xc + 1) + e * (6 + 4 * xc) + e * e * (4 + e)
+        u = 0.5 * e * (e + 2)
+        neg = 0.25 * e * B / ((1 + u) * (1 + u))
+        pos = 1 + e * e * (4 * xc * (1 + e) / D - 2) / D
+        return xp.where(x < 0, neg, pos)
+
+    @staticmethod
+    def _d2f(xp, x):
+        e = _e(xp, x)
+        xc = _clip(xp, x, -800.0, 800.0)
+        hn = 2 * (xc + 2) + e * ((8 + 2 * xc) + e * ((6 - 3 * xc) + e * (2 - 2 * xc)))
+        hp = 2 * (1 - xc) + e * ((6 - 3 * xc) + e * ((8 + 2 * xc) + e * (4 + 2 * xc)))
+        u = 0.5 * e * (e + 2)
+        t = 2 * e * (1 + e)
+        neg = 0.5 * e * hn / ((1 + u) * (1 + u) * (1 + u))
+        pos = 4 * (e * e) * hp / ((1 + t) * (1 + t) * (1 + t))
+        return xp.where(x < 0, neg, pos)
+
+    f = _wide(_f.__func__)
+    df = _wide(_df.__func__)
+    d2f = _wide(_d2f.__func__)
+
+
 KERNELS: dict[str, type] = {
     name: obj for name, obj in list(globals().items())
     if isinstance(obj, type) and hasattr(obj, "f") and hasattr(obj, "df")

@@ -10,6 +10,7 @@ any machine.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 
@@ -31,15 +32,18 @@ struct float16 {
 """
 
 
-def _host_translation_unit() -> str:
-    parts, seen = [_PRELUDE], set()
-    for act in ACTIVATIONS:
-        if act.header not in seen:
-            seen.add(act.header)
-            # one preamble per header, as CuPy compiles each kernel alone;
-            # here they share one unit, so each goes in its own namespace.
-            parts.append(f"namespace h{len(seen)} {{\n{_cupy.preamble(act.header)}\n}}\n")
-        ns = f"h{len(seen)}"
+def _host_translation_units() -> dict:
+    """header -> one C++ translation unit, as CuPy compiles each kernel alone
+    (its preamble is not wrapped in any namespace: the headers' macros name
+    ``::actgrad``)."""
+    units: dict = {}
+    # every ufunc's kernel: the variants of gelu and softplus included
+    kernels = [dataclasses.replace(act, kernel=v.kernel) if act.variants else act
+               for act in ACTIVATIONS for v in act.ufunc_variants()]
+    for act in kernels:
+        parts = units.get(act.header)
+        if parts is None:
+            parts = units[act.header] = [_PRELUDE, _cupy.preamble(act.header) + "\n"]
         for form in FORMS:
             in_params, out_params, op, name, _ = _cupy.cuda_source(act, form)
             assert out_params == "T y"
@@ -58,26 +62,29 @@ def _host_translation_unit() -> str:
             for t in types:
                 # CuPy names the type with a typedef in a plain (non-template) kernel.
                 parts.append(
-                    f"namespace {ns} {{\nvoid {name}_{t.replace(' ', '_')}("
+                    f"void {name}_{t.replace(' ', '_')}("
                     f"{', '.join(a.replace('T ', t + ' ') for a in args)}, {t} *y_out, long n) {{\n"
                     f"    typedef {t} T;\n"
                     f"    for (long k = 0; k < n; ++k) {{\n        {' '.join(loads)}\n"
-                    f"        T y;\n        {op}\n        y_out[k] = y;\n    }}\n}}\n}}\n"
+                    f"        T y;\n        {op}\n        y_out[k] = y;\n    }}\n}}\n"
                 )
-    return "".join(parts)
+    return {header: "".join(parts) for header, parts in units.items()}
 
 
 def test_cuda_sources_compile_with_the_host_compiler(tmp_path):
     compiler = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
     if compiler is None:
         pytest.skip("no C++ compiler")
-    source = tmp_path / "cupy_kernels.cpp"
-    source.write_text(_host_translation_unit())
-    result = subprocess.run(
-        [compiler, "-std=c++14", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", str(source)],
-        capture_output=True, text=True,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
+    # C++17, as NVRTC compiles them (_cupy.COMPILE_OPTIONS): the headers use
+    # inline variables, if constexpr and nested namespace definitions.
+    for header, unit in _host_translation_units().items():
+        source = tmp_path / (header.replace(".hpp", "") + "_cupy.cpp")
+        source.write_text(unit)
+        result = subprocess.run(
+            [compiler, "-std=c++17", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", str(source)],
+            capture_output=True, text=True,
+        )
+        assert result.returncode == 0, f"{header}:\n" + result.stderr[-4000:]
 
 
 def test_headers_use_only_std_names_the_gpu_has():
