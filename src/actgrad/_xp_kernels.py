@@ -469,7 +469,7 @@ class softsign:
     d2f = _wide(_d2f.__func__)
 
 
-_INV_SQRT2 = 0.7071067811865476
+_INV_SQRT2, _INV_SQRT2_LO = 0.7071067811865476, -4.833646656726457e-17
 _INV_SQRT_2PI = 0.3989422804014327
 _SQRT2, _SQRT2_LO = 1.4142135623730951, -9.667293313452913e-17
 
@@ -479,8 +479,15 @@ class gelu:
     def _pieces(xp, x):
         a = xp.abs(x)
         a = xp.where(a > 40, 40.0, a)  # gelu underflows below -38.5
-        half_erfc = 0.5 * special(xp, "erfc")(a * _INV_SQRT2)  # Phi(-a)
-        phi = _INV_SQRT_2PI * xp.exp(-0.5 * (a * a))
+        # z = a/sqrt2 = zh + dz exactly enough: erfc magnifies the rounding
+        # error of a plain a/sqrt2 about 2 z^2 times (5 ulp at x = -3), so
+        # erfc(z) = erfc(zh) - 2/sqrt(pi) exp(-zh^2) dz; likewise a^2 for phi.
+        zh, zl = _two_prod(xp, a, _INV_SQRT2 + 0 * a)
+        dz = zl + a * _INV_SQRT2_LO
+        qh, ql = _two_prod(xp, a, a)
+        g = xp.exp(-0.5 * qh) * (1 - 0.5 * ql)  # exp(-a^2/2) = exp(-zh^2) to first order
+        half_erfc = 0.5 * special(xp, "erfc")(zh) - (_INV_SQRT_2PI * 1.4142135623730951) * g * dz
+        phi = _INV_SQRT_2PI * g
         return a, half_erfc, phi
 
     @staticmethod
