@@ -413,17 +413,24 @@ class celu:
     d2f = _wide(lambda xp, x, alpha: xp.where(x > 0, 0.0, xp.exp(x / alpha) / alpha))
 
 
+def _const(xp, value, x):
+    """`value` rounded to x's dtype, as a 0-d array on x's device."""
+    if "torch" in getattr(xp, "__name__", ""):
+        return xp.asarray(value, dtype=x.dtype, device=x.device)
+    return xp.asarray(value, dtype=x.dtype)
+
+
 class hardsigmoid:
     # in the compute dtype, as rational.hpp (the constant 1/6 in that dtype)
     @staticmethod
     def f(xp, x):
         y = x + 3
-        sixth = xp.asarray(1 / 6, dtype=x.dtype)
+        sixth = _const(xp, 1 / 6, x)
         return xp.where(y <= 0, 0.0, xp.where(y >= 6, 6.0, y)) * sixth
 
     @staticmethod
     def df(xp, x):
-        return xp.where((x > -3) & (x < 3), xp.asarray(1 / 6, dtype=x.dtype), nan_or(xp, x, 0))
+        return xp.where((x > -3) & (x < 3), _const(xp, 1 / 6, x), nan_or(xp, x, 0))
 
     @staticmethod
     def d2f(xp, x):
@@ -433,7 +440,7 @@ class hardsigmoid:
 class hardswish:
     @staticmethod
     def f(xp, x):
-        sixth = xp.asarray(1 / 6, dtype=x.dtype)
+        sixth = _const(xp, 1 / 6, x)
         return xp.where(x > -3, xp.where(x < 3, x * (x + 3) * sixth, x), nan_or(xp, x, 0))
 
     @staticmethod
@@ -442,7 +449,7 @@ class hardswish:
 
     @staticmethod
     def d2f(xp, x):
-        return xp.where((x > -3) & (x < 3), xp.asarray(1 / 3, dtype=x.dtype), nan_or(xp, x, 0))
+        return xp.where((x > -3) & (x < 3), _const(xp, 1 / 3, x), nan_or(xp, x, 0))
 
 
 class softsign:
