@@ -645,6 +645,8 @@ ACTIVATIONS: tuple[Activation, ...] = (
                       "None for the exact function, or PyTorch's switch to the identity "
                       "where beta * x > threshold (PyTorch's default is 20).")),
         selector="threshold",
+        # the linear switch makes f jump (by about exp(-threshold)) at beta x = threshold
+        kink_points=lambda beta, threshold=None: () if threshold is None else (threshold / beta,),
         variants=(Variant(None, "", "softplus", ("beta",)),
                   Variant(REAL, "_threshold", "softplus_threshold", ("beta", "threshold"))),
         test_params=({"beta": 2.0}, {"beta": 0.5}, {"beta": 1.0, "threshold": 20.0},

@@ -75,9 +75,27 @@ class Case:
         """The public function ``actgrad.NAME<suffix>``."""
         return getattr(ag, self.act.function_name(form))
 
+    @property
+    def variant(self):
+        """The table's variant (ufunc) that these parameters select."""
+        return self.act.variant_for({**self.act.default_params(), **self.params})
+
     def raw_ufunc(self, form):
-        """The ufunc behind it, which takes the parameters as trailing inputs."""
-        return getattr(ag.ufuncs, self.act.function_name(form))
+        """The ufunc behind it, which takes the parameters as trailing inputs.
+
+        For an activation with a selector parameter (gelu, softplus) this is
+        the ufunc of the selected variant; it takes `raw_params()`.
+        """
+        return getattr(ag.ufuncs, self.act.name + self.variant.suffix + form.suffix)
+
+    def raw_params(self) -> tuple:
+        """The numeric parameters the raw ufunc takes, in its order."""
+        return tuple(self.params[n] for n in self.variant.params)
+
+    @property
+    def exact(self) -> bool:
+        """Exact entries (the piecewise-linear family) are held bit for bit."""
+        return self.act.tolerance_ulp == 0
 
     def __call__(self, form, *arrays, **ufunc_kwargs):
         return self.function(form)(*arrays, **self.params, **ufunc_kwargs)
@@ -270,12 +288,261 @@ HAND = {
 }
 
 
+# --------------------------------------------------------------------------
+# Hand-derived references of the smooth entries: (f, f', f'') written out
+# from their textbook formulas, evaluated in long double (x and the
+# parameters are first rounded to x's dtype), or with mpmath where long
+# double has too few digits (gelu's erfc in long double, x - tanh(x) near 0).
+# They are within a few ulp of the true value; the tests compare them with
+# `hand_ulp`, never bit for bit.  Their values at ±inf come from LIMITS.
+# --------------------------------------------------------------------------
+
+_L = np.longdouble
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_GELU_K = "0.797884560802865355879892119868763737"  # sqrt(2/pi), to long double
+_GELU_C = "0.044715"
+
+
+def _mp_map(fn, x):
+    """fn (of an mpmath number, at 40 digits) over x, in long double."""
+    import mpmath
+
+    with mpmath.workdps(40):
+        vals = [fn(mpmath.mpf(float(v)) if x.dtype != _L else mpmath.mpf(str(v)))
+                if np.isfinite(v) else mpmath.mpf(0) for v in x.ravel()]
+        return np.array([_L(mpmath.nstr(v, 30)) for v in vals], dtype=_L).reshape(x.shape)
+
+
+def _sig(z):
+    return _L(1) / (_L(1) + np.exp(-z))
+
+
+def _dsig(z):  # sigmoid'(z) = sigmoid(z) * sigmoid(-z), no cancellation
+    return _sig(z) * _sig(-z)
+
+
+def _sech2(z):  # 1 - tanh(z)**2 = 4 e / (1 + e)**2, e = exp(-2|z|)
+    e = np.exp(-2 * np.abs(z))
+    return 4 * e / (1 + e) ** 2
+
+
+def _softplus_l(z):
+    return np.maximum(z, _L(0)) + np.log1p(np.exp(-np.abs(z)))
+
+
+def _sigmoid3(x):
+    return _sig(x), _dsig(x), -_dsig(x) * np.tanh(x / 2)
+
+
+def _logsigmoid3(x):
+    return np.minimum(x, _L(0)) - np.log1p(np.exp(-np.abs(x))), _sig(-x), -_dsig(x)
+
+
+def _tanh3(x):
+    t = np.tanh(x)
+    return t, _sech2(x), -2 * t * _sech2(x)
+
+
+def _silu3(x):
+    return x * _sig(x), _sig(x) * (1 + x * _sig(-x)), _dsig(x) * (2 - x * np.tanh(x / 2))
+
+
+def _elu3(x, alpha):
+    a = _L(alpha)
+    neg = x <= 0
+    return (np.where(neg, a * np.expm1(x), x), np.where(neg, a * np.exp(x), _L(1)),
+            np.where(neg, a * np.exp(x), _L(0)))
+
+
+def _selu3(x):
+    a, s = _L(_SELU_ALPHA), _L(_SELU_SCALE)
+    neg = x <= 0
+    return (np.where(neg, s * a * np.expm1(x), s * x), np.where(neg, s * a * np.exp(x), s),
+            np.where(neg, s * a * np.exp(x), _L(0)))
+
+
+def _celu3(x, alpha):
+    a = _L(alpha)
+    neg = x <= 0
+    return (np.where(neg, a * np.expm1(x / a), x), np.where(neg, np.exp(x / a), _L(1)),
+            np.where(neg, np.exp(x / a) / a, _L(0)))
+
+
+def _hardsigmoid3(x):
+    inside = (x > -3) & (x < 3)
+    return (np.minimum(np.maximum(x + 3, _L(0)), _L(6)) / 6, np.where(inside, _L(1) / 6, _L(0)),
+            np.zeros_like(x))
+
+
+def _hardswish3(x):
+    inside = (x > -3) & (x < 3)
+    return (x * np.minimum(np.maximum(x + 3, _L(0)), _L(6)) / 6,
+            np.where(x <= -3, _L(0), np.where(x >= 3, _L(1), (2 * x + 3) / 6)),
+            np.where(inside, _L(1) / 3, _L(0)))
+
+
+def _softsign3(x):
+    d = 1 + np.abs(x)
+    return x / d, 1 / d**2, -2 * np.sign(x) / d**3
+
+
+def _tanhshrink3(x):
+    import mpmath
+
+    small = np.abs(x) < 0.25  # x - tanh(x) cancels: mpmath there
+    f = x - np.tanh(x)
+    if small.any():
+        def shrink(v):  # x - tanh(x) = x**3/3 + ...: 2 * log10(1/|x|) digits cancel
+            if v == 0:
+                return v
+            with mpmath.workdps(40 + 2 * int(-mpmath.log10(abs(v)))):
+                return +(v - mpmath.tanh(v))
+
+        f[small] = _mp_map(shrink, x[small])
+    t = np.tanh(x)
+    return f, t * t, 2 * t * _sech2(x)
+
+
+def _gelu3(x, approximate="none"):
+    if approximate == "tanh":
+        k, c = _L(_GELU_K), _L(_GELU_C)
+        g = 1 + 3 * c * x * x
+        u2 = 2 * k * (x + c * x**3)
+        S, dS = _sig(u2), _dsig(u2)  # 1 + tanh(u) = 2 S, 1 - tanh(u)**2 = 4 S'
+        t = 2 * S - 1
+        return x * S, S + 2 * x * dS * k * g, 4 * dS * (k * g - x * t * k * k * g * g
+                                                          + 3 * c * k * x * x)
+    import mpmath
+
+    phi = np.exp(-x * x / 2) / _L(math.sqrt(2 * math.pi))
+    # no erfc in long double; Phi(x) is 0 or 1 in long double beyond |x| = 200
+    big = np.abs(x) > 200
+    Phi = _mp_map(lambda v: mpmath.erfc(-v / mpmath.sqrt(2)) / 2, np.where(big, _L(0), x))
+    Phi = np.where(big, np.where(x < 0, _L(0), _L(1)), Phi)
+    return x * Phi, Phi + x * phi, phi * (2 - x * x)
+
+
+def _mish3(x):
+    sp = _softplus_l(x)
+    t, q = np.tanh(sp), _sech2(sp)
+    s, ds = _sig(x), _dsig(x)
+    return x * t, t + x * q * s, 2 * q * s + x * q * (ds - 2 * t * s * s)
+
+
+def _softplus3(x, beta, threshold=None, *, bx=None):
+    b = _L(beta)
+    z = b * x
+    # max(z, 0) / b is x itself (and stays finite where b * x overflows)
+    f = np.where(z > 0, x, _L(0)) + np.log1p(np.exp(-np.abs(z))) / b
+    d, d2 = _sig(z), b * _dsig(z)
+    if threshold is not None:
+        lin = bx > threshold
+        f, d, d2 = np.where(lin, x, f), np.where(lin, _L(1), d), np.where(lin, _L(0), d2)
+    return f, d, d2
+
+
+SMOOTH = {
+    "sigmoid": _sigmoid3,
+    "logsigmoid": _logsigmoid3,
+    "tanh": _tanh3,
+    "silu": _silu3,
+    "elu": _elu3,
+    "selu": _selu3,
+    "celu": _celu3,
+    "hardsigmoid": _hardsigmoid3,
+    "hardswish": _hardswish3,
+    "softsign": _softsign3,
+    "tanhshrink": _tanhshrink3,
+    "gelu": _gelu3,
+    "mish": _mish3,
+    "softplus": _softplus3,
+}
+
+
+def _smooth_reference(case, x):
+    """(f, f', f'') of a smooth entry at x (any float dtype), in long double."""
+    params = {k: (float(_typed(x, v)) if isinstance(v, float) else v)
+              for k, v in case.params.items()}
+    xl = x.astype(_L)
+    finite = np.isfinite(xl)
+    xf = np.where(finite, xl, _L(0))
+    if case.name == "softplus":
+        with np.errstate(all="ignore"):
+            # PyTorch's switch compares beta * x rounded in x's precision
+            bx = (x * _typed(x, params["beta"])).astype(_L)
+        bx = np.where(finite, bx, _L(0))
+        with np.errstate(all="ignore"):
+            out = SMOOTH["softplus"](xf, **params, bx=bx)
+    else:
+        with np.errstate(all="ignore"):
+            out = SMOOTH[case.name](xf, **params)
+    lim = LIMITS[case.name](**{**case.act.default_params(), **case.params})
+    result = []
+    for form_kind, r in zip(("f", "grad", "grad2"), out):
+        r = np.asarray(r, dtype=_L)
+        # A NaN at a finite x is 0 * inf in a formula whose underflowed factor
+        # (exp(-x**2/2), sigmoid'(x), ...) makes the true value vanish.
+        r = np.where(np.isnan(r) & finite, _L(0), r)
+        if form_kind == "grad2":
+            lo = hi = _L(0)
+        else:
+            lo, hi = (_L(v) for v in lim[form_kind])
+        r = np.where(xl == -np.inf, lo, np.where(xl == np.inf, hi, r))
+        result.append(np.where(np.isnan(xl), _L(np.nan), r))
+    return result
+
+
+def hand_flat(case, x):
+    """Where the hand-derived f' is 0 (rounded to x's dtype): the flat pieces."""
+    if case.name in SMOOTH:
+        with np.errstate(all="ignore"):
+            return _smooth_reference(case, x)[1].astype(x.dtype) == 0
+    return HAND[case.name][1](x, **case.params) == 0
+
+
+def hand_ulp(case, form=None, dtype=None) -> float:
+    """How far (in ulp of the expected value) a result may be from HAND.
+
+    0 for the exact entries; for the smooth ones the table's bound plus the
+    reference's own rounding (the product of g and f' rounds once more).
+    float16 results are within 1 ulp (SPEC.md), plus the reference's half ulp.
+    """
+    if case.exact:
+        return 0.0
+    if dtype is not None and np.dtype(dtype) == np.float16:
+        return 1.5
+    if dtype is not None and np.dtype(dtype) == np.longdouble \
+            and np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant:
+        # SPEC.md's 4-ulp bound is for float32/float64; long double must be
+        # computed in long double: 256 ulp is 1/8 ulp of float64, far below
+        # the error of a float64 computation.  selu's constants are float64
+        # literals in the table (its long double loop has them to more digits).
+        return 2**13 if case.name == "selu" else 256.0
+    return case.act.tolerance_ulp + 2 + (1 if form is not None and form.kind == "backward" else 0)
+
+
 def hand_reference(case, form, x, g=None):
     """Hand-derived expected values of one form, in x's compute dtype.
 
     f'' is derived for the piecewise-linear entries only (0 everywhere, NaN at
     NaN); the backward pass is the select ``0 if f'(x) == 0 else g * f'(x)``.
+    The smooth entries (SMOOTH) are rounded from long double once, to be
+    compared within `hand_ulp`.
     """
+    if case.name in SMOOTH:
+        f, d, d2 = _smooth_reference(case, x)
+        if form.kind == "backward":
+            # the select is on f' as computed, i.e. rounded to x's dtype (it
+            # underflows to 0 in the far tails: sigmoid_grad(-1e4) == 0)
+            with np.errstate(all="ignore"):
+                dx = d.astype(x.dtype)
+                prod = g.astype(_L) * dx.astype(_L)
+            r = np.where(dx == 0, _L(0), prod)
+        else:
+            r = {"f": f, "grad": d, "grad2": d2}[form.kind]
+        with np.errstate(all="ignore"):
+            return r.astype(x.dtype)
     f, df = HAND[case.name]
     if form.kind == "f":
         return f(x, **case.params)
@@ -305,6 +572,22 @@ LIMITS = {
     "threshold": lambda threshold, value: {"f": (value, inf), "grad": (0.0, 1.0)},
     "hardshrink": lambda lambd: {"f": (-inf, inf), "grad": (1.0, 1.0)},
     "softshrink": lambda lambd: {"f": (-inf, inf), "grad": (1.0, 1.0)},
+    # The smooth entries: SPEC.md's "±inf" paragraph and the docstrings'
+    # "Limits:" (f'' is 0 at both ends for every entry).
+    "sigmoid": lambda: {"f": (0.0, 1.0), "grad": (0.0, 0.0)},
+    "logsigmoid": lambda: {"f": (-inf, 0.0), "grad": (1.0, 0.0)},
+    "tanh": lambda: {"f": (-1.0, 1.0), "grad": (0.0, 0.0)},
+    "silu": lambda: {"f": (0.0, inf), "grad": (0.0, 1.0)},
+    "elu": lambda alpha: {"f": (-alpha, inf), "grad": (0.0, 1.0)},
+    "selu": lambda: {"f": (-_SELU_SCALE * _SELU_ALPHA, inf), "grad": (0.0, _SELU_SCALE)},
+    "celu": lambda alpha: {"f": (-alpha, inf), "grad": (0.0, 1.0)},
+    "hardsigmoid": lambda: {"f": (0.0, 1.0), "grad": (0.0, 0.0)},
+    "hardswish": lambda: {"f": (0.0, inf), "grad": (0.0, 1.0)},
+    "softsign": lambda: {"f": (-1.0, 1.0), "grad": (0.0, 0.0)},
+    "tanhshrink": lambda: {"f": (-inf, inf), "grad": (1.0, 1.0)},
+    "gelu": lambda approximate: {"f": (0.0, inf), "grad": (0.0, 1.0)},
+    "mish": lambda: {"f": (0.0, inf), "grad": (0.0, 1.0)},
+    "softplus": lambda beta, threshold: {"f": (0.0, inf), "grad": (0.0, 1.0)},
 }
 
 
@@ -374,16 +657,68 @@ def torch_reference(torch, case, x, g=None, second=False):
     """f(x), g * f'(x) (g defaults to ones) and, if asked, f''(x) from autograd."""
     F = torch.nn.functional
     fn = getattr(F, case.act.torch_name)
+    params = dict(case.params)
+    if case.name == "softplus" and params.get("threshold", 20.0) is None:
+        params["threshold"] = math.inf  # the exact function: PyTorch never switches
     t = torch.from_numpy(np.array(x, copy=True)).requires_grad_(True)
-    y = fn(t, **case.params)
+    y = fn(t, **params)
     gt = torch.ones_like(y) if g is None else torch.from_numpy(np.array(g, copy=True))
     (d,) = torch.autograd.grad(y, t, gt, create_graph=second)
     out = [y.detach().numpy(), d.detach().numpy()]
     if second:
-        if d.requires_grad:
+        try:
+            if not d.requires_grad:
+                raise LookupError
             (d2,) = torch.autograd.grad(d, t, torch.ones_like(d), allow_unused=True,
                                         materialize_grads=True)
             out.append(d2.detach().numpy())
-        else:  # f' does not depend on x: f'' is identically 0
+        except RuntimeError:
+            # PyTorch has no double backward for some piecewise-linear
+            # functions (hardsigmoid): f'' is 0 there by the table's formula
+            if case.act.second_derivative != "0":
+                raise
+            out.append(np.zeros_like(out[1]))
+        except LookupError:  # f' does not depend on x: f'' is identically 0
             out.append(np.zeros_like(out[1]))
     return tuple(out)
+
+
+#: PyTorch 2.13's CPU kernels of these multiply by a float32 constant (1/6)
+#: even in float64, so they agree with the exact value to float32's eps only
+TORCH_FLOAT32_CONSTANTS = {"hardsigmoid", "hardswish"}
+
+#: |x| up to which PyTorch's smooth functions are accurate enough to compare
+TORCH_MODERATE = 10.0
+
+
+def torch_moderate(case, x):
+    """The inputs at which to compare with PyTorch: all of them for an exact
+    entry; |x| <= TORCH_MODERATE for a smooth one (in the tails PyTorch's
+    textbook formulas lose digits: sigmoid' = s * (1 - s))."""
+    if case.exact:
+        return np.ones(np.shape(x), bool)
+    return np.abs(x) <= TORCH_MODERATE
+
+
+def assert_matches_torch(case, actual, expected, x, g=None, inputs=None):
+    """Exact entries: bit-for-bit values (NaN as NaN). Smooth entries: on
+    moderate inputs, within 64 eps of the result's scale (max(|expected|, |g|,
+    1)): PyTorch's own error there is well under that, and a wrong branch,
+    parameter or convention is far over it."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    if case.exact:
+        assert_values(actual, expected, inputs=inputs)
+        return
+    keep = torch_moderate(case, x)
+    a, e = actual[keep], expected[keep]
+    scale = np.maximum(np.abs(e), 1.0)
+    if g is not None:
+        scale = np.maximum(scale, np.abs(np.asarray(g)[keep]))
+    eps = np.finfo(actual.dtype).eps
+    if case.name in TORCH_FLOAT32_CONSTANTS and actual.dtype == np.float64:
+        eps = np.finfo(np.float32).eps
+    with np.errstate(all="ignore"):
+        ok = (a == e) | (np.abs(a - e) <= 64 * eps * scale) | (np.isnan(a) & np.isnan(e))
+    if not ok.all():
+        sub = {k: np.broadcast_to(v, np.shape(x))[keep] for k, v in (inputs or {}).items()}
+        pytest.fail(_describe_failures(~ok, a, e, sub), pytrace=False)

@@ -66,6 +66,21 @@ CONVENTION_PHRASES = {
     "threshold": ["f'(threshold) = 0"],
     "hardshrink": ["f'(-lambd) = f'(lambd) = 0"],
     "softshrink": ["f'(-lambd) = f'(lambd) = 0"],
+    # the smooth entries: SPEC.md's kinks and the docstrings' own conventions
+    "sigmoid": ["none (smooth everywhere)"],
+    "logsigmoid": ["none (smooth everywhere)"],
+    "tanh": ["none (smooth everywhere)", "tanh(-0.0) = -0.0"],
+    "silu": ["none (smooth everywhere)"],
+    "elu": ["f'(0) = alpha, the left branch", "f''(0) = alpha"],
+    "selu": ["f'(0) = scale * alpha", "f''(0) = scale * alpha"],
+    "celu": ["f'(0) = 1 from either side", "f''(0) = 1/alpha"],
+    "hardsigmoid": ["f'(-3) = f'(3) = 0"],
+    "hardswish": ["f'(-3) = 0 and f'(3) = 1"],
+    "softsign": ["f'' jumps from 2 to -2 at 0, where it is 0"],
+    "tanhshrink": ["none (smooth everywhere)", "f = x**3/3"],
+    "gelu": ["none (smooth everywhere)", "approximate='none' (the default) is exact"],
+    "mish": ["none (smooth everywhere)"],
+    "softplus": ["threshold=None (the default)", "bit for bit as in PyTorch"],
 }
 
 

@@ -17,6 +17,7 @@ from .conftest import (
     dtype_id,
     grid,
     hand_reference,
+    hand_ulp,
     specials,
 )
 
@@ -44,10 +45,18 @@ def test_every_float16_value_matches_float32_rounded_once(case, form):
     out = call_form(case, form, x, g)
     assert out.dtype == np.float16
     x32, g32 = x.astype(np.float32), g.astype(np.float32)
-    # Against actgrad's own float32 loop, bitwise (as NumPy tests its float16 loops)...
-    assert_identical(out, cast(call_form(case, form, x32, g32), np.float16), inputs={"x": x, "g": g})
-    # ... and against the hand derivation in float32, rounded once.
-    assert_values(out, cast(hand_reference(case, form, x32, g32), np.float16), inputs={"x": x, "g": g})
+    ref32 = cast(call_form(case, form, x32, g32), np.float16)
+    if case.exact:
+        # Against actgrad's own float32 loop, bitwise (as NumPy tests its float16 loops)...
+        assert_identical(out, ref32, inputs={"x": x, "g": g})
+    else:
+        # (a smooth float32 result is itself within a few ulp, so rounding it
+        # to float16 may land 1 ulp away from the float16 loop's result)
+        assert_values(out, ref32, inputs={"x": x, "g": g}, ulp=1)
+    # ... and against the hand derivation in float32, rounded once (smooth
+    # entries: within SPEC.md's float16 bound, 1 ulp, of the true value).
+    assert_values(out, cast(hand_reference(case, form, x32, g32), np.float16), inputs={"x": x, "g": g},
+                  ulp=hand_ulp(case, form, np.float16))
 
 
 def _extra_precise(dtype):
@@ -69,7 +78,8 @@ def test_longdouble_is_computed_in_longdouble(case, form):
     g[:4] += np.finfo(np.longdouble).eps
     out = call_form(case, form, x, g)
     assert out.dtype == np.longdouble
-    assert_values(out, hand_reference(case, form, x, g), inputs={"x": x, "g": g})
+    assert_values(out, hand_reference(case, form, x, g), inputs={"x": x, "g": g},
+                  ulp=hand_ulp(case, form, np.longdouble))
 
 
 # --------------------------------------------------------------------------
@@ -135,7 +145,8 @@ def test_integer_input_gives_float64(case, form, dtype):
     assert out.dtype == np.float64
     x64, g64 = x.astype(np.float64), g.astype(np.float64)
     assert_identical(out, call_form(case, form, x64, g64), inputs={"x": x})
-    assert_values(out, hand_reference(case, form, x64, g64), inputs={"x": x})
+    assert_values(out, hand_reference(case, form, x64, g64), inputs={"x": x},
+                  ulp=hand_ulp(case, form, np.float64))
     # an integer grad_output with a float x, and the reverse, promote as multiply does
     if form.kind == "backward":
         assert case(form, g, x.astype(np.float32)).dtype == np.result_type(g, np.float32)

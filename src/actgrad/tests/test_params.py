@@ -19,6 +19,20 @@ SPEC_PARAMETERS = {
     "threshold": {"threshold": inspect.Parameter.empty, "value": inspect.Parameter.empty},
     "hardshrink": {"lambd": 0.5},
     "softshrink": {"lambd": 0.5},
+    "sigmoid": {},
+    "logsigmoid": {},
+    "tanh": {},
+    "silu": {},
+    "elu": {"alpha": 1.0},
+    "selu": {},
+    "celu": {"alpha": 1.0},
+    "hardsigmoid": {},
+    "hardswish": {},
+    "softsign": {},
+    "tanhshrink": {},
+    "gelu": {"approximate": "none"},
+    "mish": {},
+    "softplus": {"beta": 1.0, "threshold": None},
 }
 
 ACTS = {c.act.name: c.act for c in CASES}
@@ -47,13 +61,16 @@ def test_signature_has_spec_parameters_and_defaults(name, form):
     if not SPEC_PARAMETERS[name]:
         assert isinstance(fn.ufunc, np.ufunc)
         return
+    if ACTS[name].selector:  # one ufunc per variant
+        assert all(isinstance(u, np.ufunc) for u in fn.ufuncs.values())
     sig = inspect.signature(fn)
     params = list(sig.parameters.values())
     arrays = ["grad_output", "x"] if form.kind == "backward" else ["x"]
     assert [p.name for p in params[: len(arrays)]] == arrays
     keywords = {p.name: p.default for p in params[len(arrays):]
                 if p.kind == p.POSITIONAL_OR_KEYWORD}
-    assert sig.parameters["out"].kind == inspect.Parameter.KEYWORD_ONLY
+    if not ACTS[name].selector:  # a selecting wrapper passes out= in **ufunc_kwargs
+        assert sig.parameters["out"].kind == inspect.Parameter.KEYWORD_ONLY
     assert keywords == SPEC_PARAMETERS[name]
     assert params[-1].kind == inspect.Parameter.VAR_KEYWORD  # **ufunc_kwargs
 
@@ -89,10 +106,46 @@ def _check_message(info, act, pname):
 @pytest.mark.parametrize("act", PARAMETERISED)
 def test_non_numeric_parameter_raises_type_error(act, form, bad):
     for p in act.params:
+        if p.domain == "choice":  # strings select a variant: see the test below
+            continue
+        if p.domain == "optional" and NON_NUMERIC[bad] is None:
+            continue  # None is a valid value (it selects a variant)
         params = {**_valid(act), p.name: NON_NUMERIC[bad]}
         with pytest.raises(TypeError) as info:
             _call(act, form, **params)
         _check_message(info, act, p.name)
+
+
+@pytest.mark.parametrize("bad", ["tanh ", "None", "", "TANH", None, 1.0, 0, np.str_("x")])
+@pytest.mark.parametrize("form", FORM_IDS)
+@pytest.mark.parametrize(
+    "act", [a for a in PARAMETERISED if any(p.domain == "choice" for p in a.values[0].params)]
+)
+def test_choice_parameter_outside_its_choices_raises_value_error(act, form, bad):
+    for p in (p for p in act.params if p.domain == "choice"):
+        with pytest.raises(ValueError) as info:
+            _call(act, form, **{**_valid(act), p.name: bad})
+        _check_message(info, act, p.name)
+        for choice in p.choices:  # every listed choice works
+            assert _call(act, form, **{**_valid(act), p.name: choice}).shape == X.shape
+
+
+NON_POSITIVE = {"zero": 0.0, "-0.0": -0.0, "int0": 0, "negative": -0.5, "inf": math.inf,
+                "-inf": -math.inf, "numpy": np.float32(-0.25),
+                "array": np.array([0.5, 0.0, 0.5, 0.5, 0.5])}
+
+
+@pytest.mark.parametrize("bad", list(NON_POSITIVE))
+@pytest.mark.parametrize("form", FORM_IDS)
+@pytest.mark.parametrize(
+    "act", [a for a in PARAMETERISED if any(p.domain == "positive" for p in a.values[0].params)]
+)
+def test_positive_parameter_must_be_finite_and_positive(act, form, bad):
+    for p in (p for p in act.params if p.domain == "positive"):
+        with pytest.raises(ValueError) as info:
+            _call(act, form, **{**_valid(act), p.name: NON_POSITIVE[bad]})
+        _check_message(info, act, p.name)
+        _call(act, form, **{**_valid(act), p.name: 5e-324})  # the tiniest is fine
 
 
 NANS = {
@@ -209,20 +262,28 @@ def test_unknown_keyword_raises_type_error(act, form):
 @pytest.mark.parametrize("form", FORM_IDS)
 @pytest.mark.parametrize("act", PARAMETERISED)
 def test_numeric_parameter_types_are_accepted(act, form):
-    # int, numpy scalars and 0-d arrays are as good as a float.
-    base = _valid(act)
-    expected = _call(act, form, **base)
+    # int, numpy scalars and 0-d arrays are as good as a float (for the
+    # numeric parameters; a selector's string or None is passed as it is).
+    full = _valid(act)
+    base = {p.name: full[p.name] for p in act.params
+            if p.domain != "choice" and full[p.name] is not None}
+    fixed = {k: v for k, v in full.items() if k not in base}
+
+    def call(**params):
+        return _call(act, form, **params, **fixed)
+
+    expected = call(**base)
     for convert in (np.float64, np.float32, lambda v: np.array(v), lambda v: float(v)):
         params = {k: convert(v) for k, v in base.items()}
         if convert is np.float32:
             if any(float(np.float32(v)) != v for v in base.values()):
                 continue
-        np.testing.assert_array_equal(_call(act, form, **params), expected)
+        np.testing.assert_array_equal(call(**params), expected)
     if all(float(v).is_integer() for v in base.values()):
         params = {k: int(v) for k, v in base.items()}
-        np.testing.assert_array_equal(_call(act, form, **params), expected)
+        np.testing.assert_array_equal(call(**params), expected)
         params = {k: np.int32(v) for k, v in base.items()}
-        np.testing.assert_array_equal(_call(act, form, **params), expected)
+        np.testing.assert_array_equal(call(**params), expected)
 
 
 @pytest.mark.parametrize("form", FORM_IDS)

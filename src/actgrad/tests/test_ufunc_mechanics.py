@@ -25,6 +25,7 @@ from .conftest import (
     dtype_id,
     grid,
     hand_reference,
+    hand_ulp,
     specials,
 )
 
@@ -200,10 +201,11 @@ def test_zero_dim_arrays_and_python_scalars(case, form):
             r = call_form(case, form, x, 1.5)
             # like np.exp: a NumPy scalar, not a 0-d array
             assert type(r) is np.float64, (x, type(r))
-            assert_values(np.array([r]), np.array([expected]), inputs={"x": np.array([v])})
+            assert_values(np.array([r]), np.array([expected]), inputs={"x": np.array([v])},
+                          ulp=hand_ulp(case, form, np.float64))
         out = np.array(123.0)
         assert call_form(case, form, np.array(v), np.array(1.5), out=out) is out
-        assert_values(out[None], np.array([expected]))
+        assert_values(out[None], np.array([expected]), ulp=hand_ulp(case, form, np.float64))
     # float32 0-d keeps float32
     assert call_form(case, form, np.array(1.0, np.float32), np.array(1.0, np.float32)).dtype == np.float32
     # A Python int or bool
@@ -213,7 +215,8 @@ def test_zero_dim_arrays_and_python_scalars(case, form):
         assert type(call_form(case, form, True, True)) is np.bool_
     else:
         assert type(r) is np.float64
-        assert r == hand_reference(case, form, np.array([3.0]), np.array([1.0]))[0]
+        assert_values(np.array([r]), hand_reference(case, form, np.array([3.0]), np.array([1.0])),
+                      ulp=hand_ulp(case, form, np.float64))
     # a Python list
     r = call_form(case, form, [-1.0, 2.0], [1.0, 1.0])
     assert isinstance(r, np.ndarray) and r.shape == (2,)
@@ -256,18 +259,28 @@ def test_broadcasting_of_arrays(case, form):
             case(form, np.ones(3), out=np.empty(4))
 
 
-def _param_rows(act):
-    """Every parameter set the tests know for this activation, as arrays."""
-    sets = _param_sets(act)
-    return {p.name: np.array([s[p.name] for s in sets], dtype=np.float64) for p in act.params}
-
-
 def _first_case(act):
     return next(c for c in CASES if c.act is act)
 
 
+def _param_rows(act):
+    """Every parameter set the tests know for this activation, as arrays: the
+    numeric parameters that the first case's ufunc takes (for an activation
+    with a selector, of the parameter sets that select the same ufunc)."""
+    variant = _first_case(act).variant
+    sets = [s for s in _param_sets(act)
+            if act.variant_for({**act.default_params(), **s}) == variant]
+    return {n: np.array([s.get(n, act.default_params().get(n)) for s in sets], dtype=np.float64)
+            for n in variant.params}
+
+
+def _raw(act, form):
+    """The raw ufunc of the first case's variant."""
+    return _first_case(act).raw_ufunc(form)
+
+
 PARAMETERISED_ACTS = [pytest.param(c.act, id=c.name) for c in CASES
-                      if c.act.params and c is _first_case(c.act)]
+                      if c.raw_params() and c is _first_case(c.act)]
 FORM_IDS = [pytest.param(f, id=f.kind) for f in FORMS]
 
 
@@ -288,6 +301,10 @@ def _check_rows(act, form, call, layout):
         params = {n: v.astype(np.float32)[:, None] for n, v in rows.items()}
     elif layout == "int":
         rows = {n: np.round(v) for n, v in rows.items()}
+        positive = [p.name for p in act.params if p.domain == "positive" and p.name in rows]
+        keep = np.all([rows[n] > 0 for n in positive], axis=0) if positive else slice(None)
+        rows = {n: v[keep] for n, v in rows.items()}
+        k = len(next(iter(rows.values())))
         params = {n: v.astype(np.int64)[:, None] for n, v in rows.items()}
     else:
         params = {n: [[float(e)] for e in v] for n, v in rows.items()}
@@ -304,8 +321,9 @@ def _check_rows(act, form, call, layout):
 @pytest.mark.parametrize("form", FORM_IDS)
 @pytest.mark.parametrize("act", PARAMETERISED_ACTS)
 def test_raw_ufunc_takes_parameter_arrays(act, form, layout):
-    raw = getattr(ag.ufuncs, act.function_name(form))
-    _check_rows(act, form, lambda arrays, params: raw(*arrays, *(params[p.name] for p in act.params)),
+    raw = _raw(act, form)
+    names = _first_case(act).variant.params
+    _check_rows(act, form, lambda arrays, params: raw(*arrays, *(params[n] for n in names)),
                 layout)
 
 
@@ -337,11 +355,11 @@ def test_long_varying_parameter_arrays_through_the_raw_ufunc(act, form):
     pick = np.random.default_rng(11).integers(0, k, n)
     x = _values(case, np.float64, n)
     g = _values(case, np.float64, n, seed=12)
-    raw = getattr(ag.ufuncs, act.function_name(form))
+    raw = _raw(act, form)
     fn = getattr(ag, act.function_name(form))
     arrays = (g, x) if form.kind == "backward" else (x,)
     for layout in (lambda a: a, lambda a: np.repeat(a, 2)[::2], lambda a: a[::-1].copy()[::-1]):
-        params = [layout(rows[p.name][pick]) for p in act.params]
+        params = [layout(rows[n][pick]) for n in case.variant.params]
         r = raw(*arrays, *params)
         for i in range(k):
             sel = pick == i
@@ -382,8 +400,8 @@ def test_inputs_are_never_modified(case, form, dtype):
         call_form(case, form, xv, gv, out=np.empty_like(call_form(case, form, xv, gv)))
         assert_identical(xv, x_before)
         assert_identical(gv, g_before)
-    if case.act.params:  # parameter arrays, through the raw ufunc
-        arrays = [np.full(600, case.params[p.name]) for p in case.act.params]
+    if case.raw_params():  # parameter arrays, through the raw ufunc
+        arrays = [np.full(600, v) for v in case.raw_params()]
         before = [a.copy() for a in arrays]
         args = (g, x) if form.kind == "backward" else (x,)
         case.raw_ufunc(form)(*args, *arrays)
@@ -409,11 +427,16 @@ def test_functions_are_ufuncs_or_thin_wrappers(case, form):
     fn = case.function(form)
     raw = case.raw_ufunc(form)
     assert isinstance(raw, np.ufunc)
-    assert raw.nin == len(form.arrays) + len(case.act.params) and raw.nout == 1
-    assert raw.__name__ == case.act.function_name(form)
+    assert raw.nin == len(form.arrays) + len(case.raw_params()) and raw.nout == 1
+    assert raw.__name__ == case.act.name + case.variant.suffix + form.suffix
     # Every public function is a thin wrapper (it dispatches torch/JAX/CuPy
-    # arrays) that carries its raw ufunc.
-    assert not isinstance(fn, np.ufunc) and fn.ufunc is raw
+    # arrays) that carries its raw ufunc (one per variant for a selector).
+    assert not isinstance(fn, np.ufunc)
+    if case.act.selector:
+        assert fn.ufuncs[case.variant.key] is raw
+        assert set(fn.ufuncs) == {v.key for v in case.act.variants}
+    else:
+        assert fn.ufunc is raw
     assert fn.__name__ == case.act.function_name(form)
     if not case.act.params:
         assert fn.nin == raw.nin and fn.types == raw.types
