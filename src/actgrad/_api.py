@@ -143,6 +143,15 @@ def _public_function(act: Activation, form: Form):
     return function
 
 
+def _renamed(error: TypeError, raw: str, public: str) -> TypeError:
+    """`error` with the raw ufunc's name replaced by the public function's."""
+    message = str(error)
+    if raw == public or raw not in message:
+        return error
+    return type(error)(message.replace(raw, public)) if type(error) is TypeError \
+        else TypeError(message.replace(raw, public))
+
+
 def _selecting(act: Activation, form: Form):
     numeric = [p for p in act.params if p.name != act.selector]
     selector = act.selector
@@ -150,7 +159,7 @@ def _selecting(act: Activation, form: Form):
     values = "{" + ", ".join(f"{p.name!r}: {p.name}" for p in act.params) + "}"
     fast = " and ".join(f"type({a}) is _ndarray" for a in form.arrays)
     namespace = {"_check_params": act.check_params, "_inf": float("inf"), "_ndarray": np.ndarray,
-                 "_dispatch": _dispatch, "_form": form}
+                 "_dispatch": _dispatch, "_form": form, "_renamed": _renamed}
     branches = []
     for i, variant in enumerate(act.variants):
         namespace[f"_ufunc{i}"] = getattr(_ufuncs, act.name + variant.suffix + form.suffix)
@@ -168,12 +177,18 @@ def _selecting(act: Activation, form: Form):
             test = f"type({selector}) is str and {selector} == {variant.key!r}"
         arrays = ", ".join(form.arrays)
         args = ", ".join(form.arrays + variant.params)
+        # errors name the public function, not the variant's raw ufunc
+        # (gelu_grad, not gelu_tanh_grad); try costs nothing until it raises
         branches.append(
             f"    if {test}:\n"
-            f"        if {fast}:\n"
-            f"            return _ufunc{i}({args}, **ufunc_kwargs)\n"
-            f"        return _dispatch(_act{i}, _form, _ufunc{i}, ({arrays},), "
-            f"({', '.join(variant.params)}{',' if variant.params else ''}), (), ufunc_kwargs)")
+            f"        try:\n"
+            f"            if {fast}:\n"
+            f"                return _ufunc{i}({args}, **ufunc_kwargs)\n"
+            f"            return _dispatch(_act{i}, _form, _ufunc{i}, ({arrays},), "
+            f"({', '.join(variant.params)}{',' if variant.params else ''}), (), ufunc_kwargs)\n"
+            f"        except TypeError as e:\n"
+            f"            raise _renamed(e, {act.name + variant.suffix + form.suffix!r}, "
+            f"{act.function_name(form)!r}) from None")
     source = _SELECTING_WRAPPER.format(
         name=act.function_name(form),
         arrays=", ".join(form.arrays),
