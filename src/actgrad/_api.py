@@ -102,6 +102,21 @@ def _dispatch(act: Activation, form: Form, ufunc, arrays, params, args, kwargs):
     return _xp.compute(backend, act, form, arrays, params)
 
 
+def _floats_accepted(params) -> str:
+    """Source of a test that passes when every parameter is a float in its domain."""
+    return " and ".join(f"type({p.name}) is float and " + _FAST_ACCEPT[p.domain].format(p.name)
+                        for p in params)
+
+
+def _define(act: Activation, form: Form, source: str, namespace: dict):
+    """Compile one generated public function and give it its name, module and docstring."""
+    exec(compile(source, f"<actgrad.{act.function_name(form)}>", "exec"), namespace)
+    function = namespace[act.function_name(form)]
+    function.__module__ = "actgrad"
+    function.__doc__ = act.docstring(form)
+    return function
+
+
 def _public_function(act: Activation, form: Form):
     if act.selector:
         return _selecting(act, form)
@@ -120,10 +135,8 @@ def _public_function(act: Activation, form: Form):
             params=", ".join(p.name if p.required else f"{p.name}=_default_{p.name}"
                              for p in act.params),
             names=names,
-            fast_accept=defaults + " and ".join(
-                f"type({p.name}) is float and " + _FAST_ACCEPT[p.domain].format(p.name)
-                for p in act.params
-            ) + (" and _constraint(" + names + ")" if act.constraint else ""),
+            fast_accept=defaults + _floats_accepted(act.params)
+            + (" and _constraint(" + names + ")" if act.constraint else ""),
             values="{" + ", ".join(f"{p.name!r}: {p.name}" for p in act.params) + "}",
         )
     else:
@@ -132,10 +145,7 @@ def _public_function(act: Activation, form: Form):
                  "_ndarray": np.ndarray, "_check_params": act.check_params, "_inf": float("inf"),
                  "_constraint": act.constraint[0] if act.constraint else None,
                  **{f"_default_{k}": v for k, v in act.default_params().items()}}
-    exec(compile(source, f"<actgrad.{act.function_name(form)}>", "exec"), namespace)
-    function = namespace[act.function_name(form)]
-    function.__module__ = "actgrad"
-    function.__doc__ = act.docstring(form)
+    function = _define(act, form, source, namespace)
     function.ufunc = ufunc
     if not act.params:
         for attribute in _UFUNC_ATTRIBUTES:
@@ -193,16 +203,11 @@ def _selecting(act: Activation, form: Form):
         name=act.function_name(form),
         arrays=", ".join(form.arrays),
         params=params,
-        fast_accept=" and ".join(
-            f"type({p.name}) is float and " + _FAST_ACCEPT[p.domain].format(p.name)
-            for p in numeric) or "True",
+        fast_accept=_floats_accepted(numeric) or "True",
         values=values,
         branches="\n".join(branches),
     )
-    exec(compile(source, f"<actgrad.{act.function_name(form)}>", "exec"), namespace)
-    function = namespace[act.function_name(form)]
-    function.__module__ = "actgrad"
-    function.__doc__ = act.docstring(form)
+    function = _define(act, form, source, namespace)
     function.ufuncs = {v.key: namespace[f"_ufunc{i}"] for i, v in enumerate(act.variants)}
     return function
 
