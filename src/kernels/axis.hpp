@@ -61,11 +61,17 @@ template <class T> ACTGRAD_KERNEL void neumaier_add(T &s, T &c, T v) {
     s = t;
 }
 
+// Once the running sum is +-inf or NaN, the correction is NaN (inf - inf) and
+// means nothing: the sum itself is then the value, as for a plain sum.
+template <class T> ACTGRAD_KERNEL T corrected(T s, T c) {
+    return s - s == T(0) ? s + c : s;
+}
+
 template <class T> struct Neumaier {
     T s = T(0);
     T c = T(0);
     void add(T v) { neumaier_add(s, c, v); }
-    T value() const { return s + c; }
+    T value() const { return corrected(s, c); }
 };
 
 // The row loops keep one accumulator per lane, element i in lane i % lanes:
@@ -92,6 +98,7 @@ template <class T> struct LaneSum {
         Neumaier<T> z;
         z.add(first);
         for (int j = 0; j < L; ++j) z.add(s[j]);
+        if (!(z.s - z.s == T(0))) return z.s;  // a lane reached +-inf or NaN
         for (int j = 0; j < L; ++j) z.add(c[j]);
         return z.value();
     }

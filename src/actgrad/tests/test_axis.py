@@ -566,6 +566,24 @@ def test_prelu_edges():
     np.testing.assert_array_equal(gw, [0])
 
 
+def test_sums_reaching_infinity_are_infinite():
+    # A sum with one infinite term is that infinity (the compensation of a
+    # compensated sum is NaN there and must not leak into the result).
+    x = np.array([[-2.0, -np.inf, 3.0, -1.0] * 40]).T  # 160 x 1: one channel
+    g = np.ones_like(x)
+    # by hand: sum of x over x < 0 is -inf
+    assert ag.prelu_backward(g, x, np.array([0.5]))[1][0] == -np.inf
+    assert ag.prelu_backward(g, x, 0.5)[1] == -np.inf
+    # log_softmax backward: g - s * sum(g) with sum(g) = inf gives
+    # inf - s*inf = NaN where g is inf, 1 - s*inf = -inf elsewhere.
+    xs = np.zeros(70)
+    gs = np.ones(70)
+    gs[5] = np.inf
+    want = np.full(70, -np.inf)
+    want[5] = np.nan
+    np.testing.assert_array_equal(ag.log_softmax_backward(gs, xs), want)
+
+
 @pytest.mark.parametrize(("x_shape", "w_shape"), [
     ((5,), (1,)), ((), ()), ((4, 3), (3,)), ((4, 3), (1,)), ((2, 3, 4, 5), (3,)),
     ((2, 3, 4, 5), ()), ((2, 1, 4), (1,)), ((0, 3, 2), (3,)), ((2, 0), (1,)),
