@@ -93,12 +93,7 @@ def _dispatch(act: Activation, form: Form, ufunc, arrays, params, args, kwargs):
     if backend is None:
         _protocols.register_for(arrays)
         return ufunc(*arrays, *params, *args, **kwargs)
-    if args or kwargs:
-        raise TypeError(
-            f"actgrad.{act.function_name(form)}: out=, where=, dtype=, casting= and order= "
-            f"apply to NumPy input only; a {backend} array is computed by {backend} "
-            f"(got {', '.join([*(['positional out'] if args else []), *kwargs])})"
-        )
+    _xp.refuse_numpy_keywords(act.function_name(form), backend, args, kwargs)
     return _xp.compute(backend, act, form, arrays, params)
 
 

@@ -779,6 +779,8 @@ class AxisActivation:
     tolerance_ulp: dict
     kernel: str = ""
     references: tuple[str, ...] = ()
+    #: integer input always gives float64 (unlike relu's)
+    keeps_integers = False
 
     @property
     def kernel_struct(self) -> str:

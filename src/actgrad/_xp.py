@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._xp_axis import AXIS_KERNELS, prelu_weight_shape
 from ._xp_kernels import kernel_for, select_backward
 
 #: first component of a type's module -> backend name
@@ -44,11 +45,31 @@ def backend_of(arrays) -> str | None:
     return None
 
 
-def compute(backend: str, act, form, arrays, params):
+def _engine(backend: str):
     engine = _ENGINES.get(backend)
     if engine is None:
         engine = _ENGINES[backend] = _ENGINE_TYPES[backend]()
-    return engine.call(act, form, arrays, params)
+    return engine
+
+
+def compute(backend: str, act, form, arrays, params):
+    """An elementwise activation on arrays of `backend`, with scalar or array params."""
+    return _engine(backend).call(act, form, arrays, params)
+
+
+def compute_axis(backend: str, act, form, arrays, axis):
+    """An activation along `axis` (counted from the end; None for prelu)."""
+    return _engine(backend).call_axis(act, form, arrays, axis)
+
+
+def refuse_numpy_keywords(name, backend, args, kwargs):
+    """TypeError for out=, where=, ... given with an array of another library."""
+    if args or kwargs:
+        raise TypeError(
+            f"actgrad.{name}: out=, where=, dtype=, casting= and order= "
+            f"apply to NumPy input only; a {backend} array is computed by {backend} "
+            f"(got {', '.join([*(['positional out'] if args else []), *kwargs])})"
+        )
 
 
 def _numpy_dtype(dtype) -> np.dtype:
@@ -83,8 +104,26 @@ class _Engine:
         # Round once to the compute dtype, as the C++ loops do.
         return float(np.asarray(value, dtype=_numpy_dtype(compute_dtype)))
 
+    def differentiable_axis_f(self, act, xp):
+        """f of an activation along an axis, with the library's autograd."""
+        kernel = AXIS_KERNELS[act.kernel_struct]
+        return lambda *args: kernel.f(xp, *args)
+
+    def run_axis(self, act, form, xp, arrays, axis):
+        """An activation along an axis; arrays in the compute dtype."""
+        if form.kind == "f":
+            key = ("axis", act.name)
+            f = self.functions.get(key)
+            if f is None:
+                f = self.functions[key] = self.differentiable_axis_f(act, xp)
+            return f(*arrays, axis)
+        # The other forms are compositions of the library's differentiable
+        # operations: autograd through them works too.
+        return getattr(AXIS_KERNELS[act.kernel_struct], form.kind)(xp, *arrays, axis)
+
     # --- shared -------------------------------------------------------------
-    def call(self, act, form, arrays, params):
+    def prepare(self, act, form, arrays):
+        """(xp, like, arrays in this library, compute dtype, result dtype)."""
         name = act.function_name(form)
         like = next(a for a in arrays if backend_of((a,)) == self.name)
         xp = self.namespace(like)
@@ -95,8 +134,34 @@ class _Engine:
         compute, result = self.dtypes(xp, dtype, act, form, name, like)
         converted = [self.asarray(xp, a, like, compute) if isinstance(a, _SCALARS) else a
                      for a in converted]
+        return xp, like, converted, compute, result
+
+    def call(self, act, form, arrays, params):
+        xp, like, arrays, compute, result = self.prepare(act, form, arrays)
         params = [self.param(xp, p, compute, like) for p in params]
-        return self.execute(act, form, xp, converted, params, compute, result)
+        return self.execute(act, form, xp, arrays, params, compute, result)
+
+    def call_axis(self, act, form, arrays, axis):
+        xp, _, arrays, compute, result = self.prepare(act, form, arrays)
+        return self.execute_axis(act, form, xp, arrays, axis, compute, result)
+
+    def execute_axis(self, act, form, xp, arrays, axis, compute, result):
+        arrays = [a if a.dtype == compute else xp.astype(a, compute) for a in arrays]
+        if act.convention == "channel":
+            *arrays, weight = arrays
+            shape = prelu_weight_shape(act.function_name(form), arrays[-1].shape, weight.shape)
+            out = self.run_axis(act, form, xp, [*arrays, xp.reshape(weight, shape)], None)
+            if form.kind == "backward":
+                grad_input, grad_weight = out
+                return (xp.astype(grad_input, result),
+                        xp.astype(xp.reshape(grad_weight, weight.shape), result))
+        elif act.convention == "axis" and arrays[-1].shape[axis] == 0:
+            # No row to reduce: the result is as empty as x.
+            out = xp.zeros(np.broadcast_shapes(*(tuple(a.shape) for a in arrays)),
+                           dtype=compute)
+        else:
+            out = self.run_axis(act, form, xp, arrays, axis)
+        return out if out.dtype == result else xp.astype(out, result)
 
     def execute(self, act, form, xp, arrays, params, compute, result):
         arrays = [a if a.dtype == compute else xp.astype(a, compute) for a in arrays]
@@ -207,6 +272,26 @@ class _TorchEngine(_Engine):
         F = function(act.name, plain_f, f_backward)
         return F, DF, plain_f
 
+    def differentiable_axis_f(self, act, xp):
+        # arguments: the arrays (x, or x and weight), then the axis
+        kernel = AXIS_KERNELS[act.kernel_struct]
+
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*inputs[:-1])
+            ctx.axis = inputs[-1]
+
+        def backward(ctx, grad):
+            grads = kernel.backward(xp, grad, *ctx.saved_tensors, ctx.axis)
+            return (*(grads if isinstance(grads, tuple) else (grads,)), None)
+
+        F = type(act.name, (self.torch.autograd.Function,), {
+            "generate_vmap_rule": True,
+            "forward": staticmethod(lambda *args: kernel.f(xp, *args)),
+            "setup_context": staticmethod(setup_context), "backward": staticmethod(backward),
+            "__module__": "actgrad",
+        })
+        return F.apply
+
 
 class _JaxEngine(_Engine):
     name = "jax"
@@ -245,6 +330,30 @@ class _JaxEngine(_Engine):
             jitted = self.jitted[key] = self.jax.jit(
                 lambda *args: execute(act, form, xp, args[:n], args[n:], compute, result))
         return jitted(*arrays, *params)
+
+    def execute_axis(self, act, form, xp, arrays, axis, compute, result):
+        key = ("axis", act.function_name(form), axis, str(compute), str(result))
+        jitted = self.jitted.get(key)
+        if jitted is None:
+            execute = super().execute_axis
+            jitted = self.jitted[key] = self.jax.jit(
+                lambda *args: execute(act, form, xp, args, axis, compute, result))
+        return jitted(*arrays)
+
+    def differentiable_axis_f(self, act, xp):
+        kernel = AXIS_KERNELS[act.kernel_struct]
+        n = 2 if act.convention == "channel" else 1  # (x,) or (x, weight)
+
+        def f(*args):
+            return kernel.f(xp, *args)
+
+        F = self.jax.custom_jvp(f, nondiff_argnums=(n,))
+
+        @F.defjvp
+        def _jvp(axis, primals, tangents):
+            return F(*primals, axis), kernel.jvp(xp, *tangents, *primals, axis)
+
+        return F
 
     def run(self, act, form, xp, arrays, params, floating):
         kernel = kernel_for(act)
