@@ -14,6 +14,11 @@ calling convention of the table (``AxisActivation.convention``):
 
 Without ``out=``, the result is allocated like x (``np.empty_like``), so that
 it keeps x's memory layout whichever axis the rows run along.
+
+torch tensors, JAX arrays and CuPy arrays are computed by their own library
+(``_xp.compute_axis`` with the kernels of ``_xp_axis``), the axis counted
+from the end as here; dask arrays, xarray objects and masked arrays by an
+adapter of ``_axis_containers`` around the NumPy function.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ import math
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from . import _ufuncs
+from . import _axis_containers, _protocols, _ufuncs, _xp
 from ._table import AXIS_ACTIVATIONS, AxisActivation, AxisForm
+from ._xp_axis import prelu_weight_shape
 
 # The result dtype of one input dtype (by dtype.char): floats keep theirs,
 # bool and integers give float64.  Other kinds are left to the ufunc, which
@@ -63,11 +69,39 @@ def _new_out(x, *others, shape=None):
     return np.empty_like(x, dtype=result, shape=shape)
 
 
+def _elsewhere(act, form, arrays):
+    """Who computes, when not the gufunc on NumPy arrays: "torch", "jax" or
+    "cupy" (their own library), "dask", "xarray", "masked" or "quantity" (an
+    adapter of ``_axis_containers``), or None (the ufunc)."""
+    if all(type(a) is np.ndarray for a in arrays):
+        return None
+    backend = _xp.backend_of(arrays)
+    if backend is not None:
+        return backend
+    return _axis_containers.adapter_for(act, form, arrays)
+
+
+def _compute_elsewhere(where, numpy_function, act, form, arrays, axis, out, ufunc_kwargs):
+    keywords = {**({"out": out} if out is not None else {}), **ufunc_kwargs}
+    if where in _axis_containers.KINDS:
+        if keywords:
+            raise TypeError(f"actgrad.{act.function_name(form)}: {', '.join(keywords)} "
+                            f"apply to NumPy arrays only, not to {where} arrays")
+        return _axis_containers.compute(where, numpy_function, act, form, arrays, axis)
+    _xp.refuse_numpy_keywords(act.function_name(form), where, (), keywords)
+    return _xp.compute_axis(where, act, form, arrays, axis)
+
+
 def _axis_functions(act: AxisActivation, form: AxisForm, ufunc):
     name = act.function_name(form)
     if form.kind == "f":
 
         def function(x, axis=-1, *, out=None, **ufunc_kwargs):
+            where = _elsewhere(act, form, (x,))
+            if where is not None:
+                ax = normalize_axis_index(axis, np.ndim(x), name) - np.ndim(x)
+                return _compute_elsewhere(where, function, act, form, (x,), ax, out,
+                                          ufunc_kwargs)
             x = _array(x)
             # Counted from the end, as everywhere here, so that an out= with
             # more leading axes than x broadcasts as for any ufunc.
@@ -80,11 +114,15 @@ def _axis_functions(act: AxisActivation, form: AxisForm, ufunc):
     else:
 
         def function(grad_output, x, axis=-1, *, out=None, **ufunc_kwargs):
-            g, x = _array(grad_output), _array(x)
-            nd = max(g.ndim, x.ndim)
+            where = _elsewhere(act, form, (grad_output, x))
+            g, x = (grad_output, x) if where else (_array(grad_output), _array(x))
+            nd = max(np.ndim(g), np.ndim(x))
             # Counted from the end, so that it names the same axis in every
             # operand after broadcasting.
             ax = normalize_axis_index(axis, nd, name) - nd
+            if where is not None:
+                return _compute_elsewhere(where, function, act, form, (g, x), ax, out,
+                                          ufunc_kwargs)
             out = _single_out(out)
             if out is None and not ufunc_kwargs and g.shape == x.shape:
                 out = _new_out(x, g)
@@ -93,16 +131,21 @@ def _axis_functions(act: AxisActivation, form: AxisForm, ufunc):
     return function
 
 
-def _split_axis(name, x, axis):
-    """x with `axis` split into (2, n) (a view), the axis index, and n."""
-    ax = normalize_axis_index(axis, x.ndim, name)
-    length = x.shape[ax]
+def _halved_axis(name, shape, axis):
+    """The index of `axis` in `shape`, and the length of its halves."""
+    ax = normalize_axis_index(axis, len(shape), name)
+    length = shape[ax]
     if length % 2:
         raise ValueError(
             f"{name}: the axis to split in halves must have even length, "
             f"got axis {axis} of length {length}"
         )
-    half = length // 2
+    return ax, length // 2
+
+
+def _split_axis(name, x, axis):
+    """x with `axis` split into (2, n) (a view), the axis index, and n."""
+    ax, half = _halved_axis(name, x.shape, axis)
     return x.reshape(x.shape[:ax] + (2, half) + x.shape[ax + 1:]), ax, half
 
 
@@ -111,6 +154,11 @@ def _halves_functions(act: AxisActivation, form: AxisForm, ufunc):
     if form.kind == "f":
 
         def function(x, axis=-1, *, out=None, **ufunc_kwargs):
+            where = _elsewhere(act, form, (x,))
+            if where is not None:
+                ax = _halved_axis(name, np.shape(x), axis)[0] - np.ndim(x)
+                return _compute_elsewhere(where, function, act, form, (x,), ax, out,
+                                          ufunc_kwargs)
             x = _array(x)
             xs, ax, half = _split_axis(name, x, axis)
             neg = ax - x.ndim
@@ -122,6 +170,11 @@ def _halves_functions(act: AxisActivation, form: AxisForm, ufunc):
     else:
 
         def function(grad_output, x, axis=-1, *, out=None, **ufunc_kwargs):
+            where = _elsewhere(act, form, (grad_output, x))
+            if where is not None:
+                ax = _halved_axis(name, np.shape(x), axis)[0] - np.ndim(x)
+                return _compute_elsewhere(where, function, act, form, (grad_output, x), ax,
+                                          out, ufunc_kwargs)
             g, x = _array(grad_output), _array(x)
             xs, ax, half = _split_axis(name, x, axis)
             neg = ax - x.ndim  # from the end: the same axis in g, x and out
@@ -156,21 +209,28 @@ def _prelu_weight(name, x_shape, weight, *, for_broadcast):
         if for_broadcast:
             return weight
         weight = np.asarray(weight)
-    w = np.asarray(weight)
+    # a quantity stays one (pint would strip its unit in np.asarray)
+    w = weight if _protocols.is_quantity(weight) else np.asarray(weight)
     if w.dtype.kind not in "biuf":
         # Let the ufunc raise its TypeError naming the function and dtype.
         return w if for_broadcast else w.reshape(-1)
+    shape = prelu_weight_shape(name, x_shape, w.shape)
+    if for_broadcast:
+        return w.reshape(shape)
     channels = x_shape[1] if len(x_shape) >= 2 else 1
-    if w.size == 1:
-        return w.reshape(()) if for_broadcast else np.broadcast_to(w.reshape(1), (channels,))
-    if w.ndim == 1 and len(x_shape) >= 2 and w.shape[0] == channels:
-        if for_broadcast:
-            return w.reshape((channels,) + (1,) * (len(x_shape) - 2))
-        return w
-    raise ValueError(
-        f"{name}: weight must have 1 element or one per channel (x.shape[1], 1-D); "
-        f"got weight of shape {w.shape} for x of shape {tuple(x_shape)}"
-    )
+    return np.broadcast_to(w.reshape(-1), (channels,))
+
+
+def _check_grad_output(name, g_shape, x_shape):
+    try:
+        fits = np.broadcast_shapes(tuple(g_shape), tuple(x_shape)) == tuple(x_shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"{name}: grad_output of shape {tuple(g_shape)} does not broadcast to x's "
+            f"shape {tuple(x_shape)}"
+        )
 
 
 def _channel_functions(act: AxisActivation, form: AxisForm, ufunc):
@@ -178,6 +238,10 @@ def _channel_functions(act: AxisActivation, form: AxisForm, ufunc):
     if form.kind != "backward":
 
         def function(x, weight, **ufunc_kwargs):
+            where = _elsewhere(act, form, (x, weight))
+            if where is not None:
+                return _compute_elsewhere(where, function, act, form, (x, weight), None, None,
+                                          ufunc_kwargs)
             x = _array(x)
             w = _prelu_weight(name, np.shape(x), weight, for_broadcast=True)
             return ufunc(x, w, **ufunc_kwargs)
@@ -185,18 +249,18 @@ def _channel_functions(act: AxisActivation, form: AxisForm, ufunc):
         return function
 
     def function(grad_output, x, weight):
+        where = _elsewhere(act, form, (grad_output, x, weight))
+        if where is not None:
+            _check_grad_output(name, np.shape(grad_output), np.shape(x))
+            return _compute_elsewhere(where, function, act, form, (grad_output, x, weight),
+                                      None, None, {})
         x = np.asarray(x)
         g = np.asarray(grad_output)
         w_in = weight if type(weight) not in (int, float) else np.asarray(
             weight, dtype=np.result_type(g.dtype, x.dtype, weight))
         w = _prelu_weight(name, x.shape, w_in, for_broadcast=False)
-        try:
-            g = np.broadcast_to(g, x.shape)
-        except ValueError:
-            raise ValueError(
-                f"{name}: grad_output of shape {g.shape} does not broadcast to x's shape "
-                f"{x.shape}"
-            ) from None
+        _check_grad_output(name, g.shape, x.shape)
+        g = np.broadcast_to(g, x.shape)
         if x.ndim >= 2:
             view = (x.shape[0], x.shape[1], math.prod(x.shape[2:]))
         else:
@@ -206,7 +270,8 @@ def _channel_functions(act: AxisActivation, form: AxisForm, ufunc):
                                         axes=[(0, 1, 2), (0, 1, 2), (0,), (0, 1, 2), (0,)])
         shape = np.shape(w_in)
         if w.shape != shape or np.size(w_in) != grad_weight.size:  # one weight for all
-            grad_weight = grad_weight.sum(dtype=grad_weight.dtype)
+            with np.errstate(invalid="ignore"):  # inf + -inf is NaN, quietly
+                grad_weight = grad_weight.sum(dtype=grad_weight.dtype)
         return grad_input.reshape(x.shape), np.asarray(grad_weight).reshape(shape)
 
     return function

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 
 from . import _ufuncs
-from ._table import ACTIVATIONS, FORMS
+from ._table import ACTIVATIONS, AXIS_ACTIVATIONS, FORMS
 
 _registered: set[str] = set()
 
@@ -32,6 +32,53 @@ def _entries():
             for form in FORMS:
                 name = act.name + variant.suffix + form.suffix
                 yield name, getattr(_ufuncs, name), form
+    # and those along an axis with one output (prelu_backward, of two, takes
+    # magnitudes: _axis_containers)
+    for act in AXIS_ACTIVATIONS:
+        for form in act.forms:
+            name = act.function_name(form)
+            if getattr(_ufuncs, name).nout == 1:
+                yield name, getattr(_ufuncs, name), form
+
+
+def is_quantity(a) -> bool:
+    return type(a).__module__.partition(".")[0] in _REGISTER and hasattr(a, "unit" if
+        type(a).__module__.startswith("astropy") else "units")
+
+
+def split_units(a, name, what, keep_units=False):
+    """(number, unit): a quantity's magnitude, and its unit if `keep_units`;
+    else it must be dimensionless (the library's unit error otherwise).
+    Anything but a quantity comes back as it is, with unit None."""
+    if not is_quantity(a):
+        return a, None
+    if type(a).__module__.startswith("pint"):
+        if keep_units:
+            return a.magnitude, a.units
+        if not a.dimensionless:
+            from pint.errors import DimensionalityError
+
+            raise DimensionalityError(a.units, "dimensionless",
+                                      extra_msg=f" in actgrad.{name}: {what} must be dimensionless")
+        return a.to("dimensionless").magnitude, None
+    from astropy.units import UnitsError, UnitTypeError, dimensionless_unscaled
+
+    if keep_units:
+        return a.value, a.unit
+    try:
+        return a.to_value(dimensionless_unscaled), None
+    except UnitsError:
+        raise UnitTypeError(f"actgrad.{name}: {what} must be dimensionless, got a quantity "
+                            f"in {a.unit}") from None
+
+
+def with_units(value, like, unit):
+    """value as a quantity of `like`'s library, in `unit` (None: dimensionless)."""
+    if type(like).__module__.startswith("pint"):
+        return like._REGISTRY.Quantity(value, unit if unit is not None else "dimensionless")
+    from astropy.units import Quantity, dimensionless_unscaled
+
+    return Quantity(value, unit if unit is not None else dimensionless_unscaled)
 
 
 def register_for(arrays) -> None:
