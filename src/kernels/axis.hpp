@@ -1,7 +1,8 @@
 // The activations along an axis: softmax, log_softmax, glu, prelu.
 //
 // Row kernels are templates over the compute type T and over accessors:
-// an input row `x` with `x[i]`, an output row `out` with `out.set(i, v)`
+// an input row `x` with `x[i]` (and, where `X::direct<T>`, `x.data()`: the
+// row as contiguous T), an output row `out` with `out.set(i, v)`
 // and, where `out.scratch()` is true (the output stores T exactly and is no
 // input), `out.get(i)`, so that a kernel may park an intermediate there
 // instead of recomputing it.  An output may be the very memory of an input
@@ -21,9 +22,19 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "piecewise_linear.hpp"
+
+#ifndef ACTGRAD_LANE_VECTORS
+#if defined(__GNUC__) && !defined(__clang__)
+#define ACTGRAD_LANE_VECTORS 1
+#else
+#define ACTGRAD_LANE_VECTORS 0
+#endif
+#endif
 #include "vecmath.hpp"
 
 // The row kernels are inlined into the loops that call them, which are built
@@ -31,8 +42,10 @@
 // run at the baseline target.
 #if defined(__GNUC__)
 #define ACTGRAD_KERNEL inline __attribute__((always_inline))
+#define ACTGRAD_LAMBDA __attribute__((always_inline))
 #else
 #define ACTGRAD_KERNEL inline
+#define ACTGRAD_LAMBDA
 #endif
 
 namespace actgrad::kernels {
@@ -88,12 +101,74 @@ template <int L, class Body> ACTGRAD_KERNEL void lane_loop(index_t n, Body &&bod
     for (int j = 0; i < n; ++i, ++j) body(i, j);
 }
 
+// The lanes of float and double as one 64-byte vector (GCC's vector types,
+// whose selects C++ Clang lacks; GCC splits it for narrower registers), where
+// the compiler would not vectorise the selects of a lane loop by itself.
+// Lane j of the vector is lane j of the scalar loops: the same bits.
+#if ACTGRAD_LANE_VECTORS
+typedef float lanes_of_float __attribute__((vector_size(64)));
+typedef double lanes_of_double __attribute__((vector_size(64)));
+typedef std::int32_t lanes_of_int32 __attribute__((vector_size(64)));
+typedef std::int64_t lanes_of_int64 __attribute__((vector_size(64)));
+template <class T> struct LaneVector {};
+template <> struct LaneVector<float> {
+    using type = lanes_of_float;
+    using count = lanes_of_int32;
+};
+template <> struct LaneVector<double> {
+    using type = lanes_of_double;
+    using count = lanes_of_int64;
+};
+template <class T>
+constexpr bool has_lane_vector = std::is_same_v<T, float> || std::is_same_v<T, double>;
+
+// (Vectors pass by reference: a 64-byte vector by value has an ABI that
+// depends on the target, and these are built for several.)
+template <class V> ACTGRAD_KERNEL void load_lanes(V &v, const void *p) { __builtin_memcpy(&v, p, sizeof v); }
+template <class V> ACTGRAD_KERNEL void store_lanes(void *p, const V &v) { __builtin_memcpy(p, &v, sizeof v); }
+
+// neumaier_add on every lane.
+template <class V> ACTGRAD_KERNEL void neumaier_add_lanes(V &s, V &c, const V &v) {
+    const V t = s + v;
+    const V abs_s = s < 0 ? -s : s;
+    const V abs_v = v < 0 ? -v : v;
+    c += abs_s >= abs_v ? (s - t) + v : (v - t) + s;
+    s = t;
+}
+#else
+template <class T> constexpr bool has_lane_vector = false;
+#endif
+
+// A lane's count of row elements (of the tops of a row).
+template <class T> using lane_count_t = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+
 // A compensated sum in lanes.
 template <class T> struct LaneSum {
     static constexpr int L = lanes<T>;
     T s[L] = {};
     T c[L] = {};
     void add(int j, T v) { neumaier_add(s[j], c[j], v); }
+    // v[0..len) of a block that starts at a multiple of L.
+    ACTGRAD_KERNEL void add_block(const T *v, int len) {
+#if ACTGRAD_LANE_VECTORS
+        if constexpr (has_lane_vector<T>) {
+            using V = typename LaneVector<T>::type;
+            if (len % L == 0) {
+                V vs, vc, vv;
+                load_lanes(vs, s);
+                load_lanes(vc, c);
+                for (int k = 0; k < len; k += L) {
+                    load_lanes(vv, v + k);
+                    neumaier_add_lanes(vs, vc, vv);
+                }
+                store_lanes(s, vs);
+                store_lanes(c, vc);
+                return;
+            }
+        }
+#endif
+        for (int k = 0; k < len; ++k) add(k % L, v[k]);
+    }
     T value(T first = T(0)) const {
         Neumaier<T> z;
         z.add(first);
@@ -130,34 +205,104 @@ template <class Out> ACTGRAD_KERNEL void fill_row(const Out &out, index_t n, typ
 }
 
 // Pass 1 of every softmax kernel: the row maximum, and whether x holds a NaN.
-// A NaN, once met, stays in its lane (selects only, so the lanes vectorise).
+// The maximum skips NaN (m < NaN is false) and a separate lane flag records
+// one: a compare, a select and an or per element, which vectorise (a select
+// that lets NaN win does not: x86's max instruction is not symmetric in NaN).
 template <class T> struct RowMax {
     T m;
     bool nan;
 };
-template <class T> ACTGRAD_KERNEL T max_or_nan(T m, T v) {
-    return v != v ? v : (m < v ? v : m);
+#if ACTGRAD_LANE_VECTORS
+// The same pass over a contiguous row of T, written with vector types: the
+// compiler does not vectorise the lane loop below (its selects stay scalar).
+template <class T> ACTGRAD_KERNEL RowMax<T> row_max_direct(const T *x, index_t n) {
+    using V = typename LaneVector<T>::type;
+    constexpr int L = int(sizeof(V) / sizeof(T));
+    V m = V{} - inf_v<T>;
+    V unordered = V{};
+    index_t i = 0;
+    for (; i + L <= n; i += L) {
+        V v;
+        load_lanes(v, x + i);
+        m = m < v ? v : m;
+        unordered += v != v ? v : V{};
+    }
+    T r = -inf_v<T>;
+    bool nan = false;
+    for (int j = 0; j < L; ++j) {
+        r = r < m[j] ? m[j] : r;
+        nan = nan || unordered[j] != unordered[j];
+    }
+    for (; i < n; ++i) {
+        r = r < x[i] ? x[i] : r;
+        nan = nan || x[i] != x[i];
+    }
+    return {r, nan};
 }
+#endif
+
 template <class T, class X> ACTGRAD_KERNEL RowMax<T> row_max(const X &x, index_t n) {
+#if ACTGRAD_LANE_VECTORS
+    if constexpr (X::template direct<T> && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
+        return row_max_direct(x.data(), n);
+    }
+#endif
     constexpr int L = lanes<T>;
     T m[L];
+    T unordered[L];  // NaN once a NaN was met in the lane, else 0
     for (int j = 0; j < L; ++j) m[j] = -inf_v<T>;
-    lane_loop<L>(n, [&](index_t i, int j) { m[j] = max_or_nan(m[j], T(x[i])); });
+    for (int j = 0; j < L; ++j) unordered[j] = T(0);
+    lane_loop<L>(n, [&](index_t i, int j) ACTGRAD_LAMBDA {
+        const T v = x[i];
+        m[j] = m[j] < v ? v : m[j];
+        unordered[j] += v != v ? v : T(0);
+    });
     T r = m[0];
-    for (int j = 1; j < L; ++j) r = max_or_nan(r, m[j]);
-    return {r, r != r};
+    bool nan = false;
+    for (int j = 1; j < L; ++j) r = r < m[j] ? m[j] : r;
+    for (int j = 0; j < L; ++j) nan = nan || unordered[j] != unordered[j];
+    return {r, nan};
 }
 
 // Pass 2: the terms e_i = exp(x_i - m).  `top` counts the x_i equal to m (each
 // term exactly 1); `rest` sums the others, so that the sum is top + rest.
 template <class T> struct RowSum {
     static constexpr int L = lanes<T>;
-    index_t top[L] = {};
+    lane_count_t<T> top[L] = {};
     LaneSum<T> rest;
     void add(int j, T x, T m, T e) {
         const bool is_top = x == m;
         top[j] += is_top;
         rest.add(j, is_top ? T(0) : e);
+    }
+    // x[0..len) and their terms e, of a block that starts at a multiple of L.
+    ACTGRAD_KERNEL void add_block(const T *x, const T *e, int len, T m) {
+#if ACTGRAD_LANE_VECTORS
+        if constexpr (has_lane_vector<T>) {
+            using V = typename LaneVector<T>::type;
+            using N = typename LaneVector<T>::count;
+            if (len % L == 0) {
+                V vs, vc, xv, ev;
+                N vt;
+                load_lanes(vs, rest.s);
+                load_lanes(vc, rest.c);
+                load_lanes(vt, top);
+                for (int k = 0; k < len; k += L) {
+                    load_lanes(xv, x + k);
+                    load_lanes(ev, e + k);
+                    const N is_top = xv == m;  // -1 or 0 per lane
+                    vt -= is_top;
+                    const V term = is_top ? V{} : ev;
+                    neumaier_add_lanes(vs, vc, term);
+                }
+                store_lanes(rest.s, vs);
+                store_lanes(rest.c, vc);
+                store_lanes(top, vt);
+                return;
+            }
+        }
+#endif
+        for (int k = 0; k < len; ++k) add(k % L, x[k], m, e[k]);
     }
     index_t tops() const {
         index_t t = 0;
@@ -173,9 +318,11 @@ template <class T> struct RowSum {
 // buffers (a loop of exp alone), then `body(start, len, v, e)` accumulates
 // them lane by lane.  Blocks start at multiples of the lane count, so element
 // i stays in lane i % L.
+template <class T> constexpr int block_length = 4 * lanes<T>;
+
 template <class T, class X, class Body>
 ACTGRAD_KERNEL void exp_blocks(const X &x, index_t n, T m, Body &&body) {
-    constexpr int B = 4 * lanes<T>;
+    constexpr int B = block_length<T>;
     T v[B], e[B];
     for (index_t start = 0; start < n; start += B) {
         const int len = n - start < B ? int(n - start) : B;
@@ -209,8 +356,8 @@ struct softmax {
         if (special_row(r, out, n, T(0))) return;
         const bool keep = out.scratch();
         RowSum<T> sum;
-        exp_blocks(x, n, r.m, [&](index_t start, int len, const T *v, const T *e) {
-            lane_loop<lanes<T>>(len, [&](index_t k, int j) { sum.add(j, v[k], r.m, e[k]); });
+        exp_blocks(x, n, r.m, [&](index_t start, int len, const T *v, const T *e) ACTGRAD_LAMBDA {
+            sum.add_block(v, e, len, r.m);
             if (keep) {
                 for (int k = 0; k < len; ++k) out.set(start + k, e[k]);
             }
@@ -231,18 +378,18 @@ struct softmax {
         const bool keep = out.scratch();
         RowSum<T> sum;
         LaneSum<T> dot;  // sum of g * e
-        exp_blocks(x, n, r.m, [&](index_t start, int len, const T *v, const T *e) {
-            lane_loop<lanes<T>>(len, [&](index_t k, int j) {
-                sum.add(j, v[k], r.m, e[k]);
-                dot.add(j, e[k] == T(0) ? T(0) : T(g[start + k]) * e[k]);
-            });
+        exp_blocks(x, n, r.m, [&](index_t start, int len, const T *v, const T *e) ACTGRAD_LAMBDA {
+            T ge[block_length<T>];
+            for (int k = 0; k < len; ++k) ge[k] = e[k] == T(0) ? T(0) : T(g[start + k]) * e[k];
+            sum.add_block(v, e, len, r.m);
+            dot.add_block(ge, len);
             if (keep) {
                 for (int k = 0; k < len; ++k) out.set(start + k, e[k]);
             }
         });
         const T z = sum.total();
         const T gs = dot.value() / z;  // sum(g * s)
-        auto grad = [&](index_t i, T e) {
+        auto grad = [&](index_t i, T e) ACTGRAD_LAMBDA {
             const T s = e / z;
             return s == T(0) ? T(0) : s * (T(g[i]) - gs);
         };
@@ -260,8 +407,8 @@ struct log_softmax {
         const RowMax<T> r = row_max<T>(x, n);
         if (special_row(r, out, n, -inf_v<T>)) return;
         RowSum<T> sum;
-        exp_blocks(x, n, r.m, [&](index_t, int len, const T *v, const T *e) {
-            lane_loop<lanes<T>>(len, [&](index_t k, int j) { sum.add(j, v[k], r.m, e[k]); });
+        exp_blocks(x, n, r.m, [&](index_t, int len, const T *v, const T *e) ACTGRAD_LAMBDA {
+            sum.add_block(v, e, len, r.m);
         });
         const T lse = sum.log_total();
         for (index_t i = 0; i < n; ++i) {
@@ -278,18 +425,18 @@ struct log_softmax {
         const bool keep = out.scratch();
         RowSum<T> sum;
         LaneSum<T> gsum;
-        exp_blocks(x, n, r.m, [&](index_t start, int len, const T *v, const T *e) {
-            lane_loop<lanes<T>>(len, [&](index_t k, int j) {
-                sum.add(j, v[k], r.m, e[k]);
-                gsum.add(j, T(g[start + k]));
-            });
+        exp_blocks(x, n, r.m, [&](index_t start, int len, const T *v, const T *e) ACTGRAD_LAMBDA {
+            T gv[block_length<T>];
+            for (int k = 0; k < len; ++k) gv[k] = g[start + k];
+            sum.add_block(v, e, len, r.m);
+            gsum.add_block(gv, len);
             if (keep) {
                 for (int k = 0; k < len; ++k) out.set(start + k, e[k]);
             }
         });
         const T z = sum.total();
         const T gt = gsum.value();
-        auto grad = [&](index_t i, T e) {
+        auto grad = [&](index_t i, T e) ACTGRAD_LAMBDA {
             const T s = e / z;
             const T gi = g[i];
             return s == T(0) ? gi : gi - s * gt;
@@ -305,28 +452,27 @@ struct log_softmax {
 // a * sigmoid(b), accurate to a few ulp for all a and b: sigmoid(b) is
 // 1 / (1 + e) for b >= 0 and e / (1 + e) for b < 0, e = exp(-|b|) <= 1; where
 // e would be subnormal, a * exp(b) is formed as (a * t) * t, t = exp(b / 2).
+// Both forms are computed and one selected: no branch, so the loops over a
+// row vectorise.
 template <class T> ACTGRAD_KERNEL T mul_sigmoid(T a, T b) {
     const T nb = -std::fabs(b);
-    if (nb < exp_subnormal_below<T>) {
-        if (b > T(0)) return a;  // 1 + e rounds to 1
-        const T t = axis_exp(nb / T(2));
-        return (a * t) * t;
-    }
+    const T t = axis_exp(nb / T(2));
     const T e = axis_exp(nb);
-    return (b >= T(0) ? a : a * e) / (T(1) + e);
+    const T usual = (b >= T(0) ? a : a * e) / (T(1) + e);
+    // where e is subnormal, 1 + e rounds to 1 for b > 0
+    const T tiny = b > T(0) ? a : (a * t) * t;
+    return nb < exp_subnormal_below<T> ? tiny : usual;
 }
 
 // g * a * sigmoid'(b), with sigmoid'(b) = e / (1 + e)^2, e = exp(-|b|), which
 // keeps its digits in both tails (unlike s * (1 - s)).
 template <class T> ACTGRAD_KERNEL T mul_dsigmoid(T g, T a, T b) {
     const T nb = -std::fabs(b);
-    if (nb < exp_subnormal_below<T>) {
-        const T t = axis_exp(nb / T(2));
-        return (g * t) * (a * t);
-    }
+    const T t = axis_exp(nb / T(2));
     const T e = axis_exp(nb);
     const T q = T(1) + e;
-    return (g * (e / (q * q))) * a;
+    const T usual = (g * (e / (q * q))) * a;
+    return nb < exp_subnormal_below<T> ? (g * t) * (a * t) : usual;
 }
 
 // glu(x) = a * sigmoid(b), (a, b) the two halves of x along the axis.

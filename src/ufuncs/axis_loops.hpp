@@ -17,14 +17,17 @@
 
 #include <memory>
 #include <new>
+#include <type_traits>
 
 #include "axis.hpp"
 
 namespace actgrad {
 
 template <class S, class C, bool Contig> struct Row {
+    template <class T> static constexpr bool direct = Contig && std::is_same_v<S, T>;
     const char *p;
     npy_intp step;
+    const S *data() const { return reinterpret_cast<const S *>(p); }
     ACTGRAD_INLINE C operator[](npy_intp i) const {
         return load<S, C>(p + i * (Contig ? npy_intp(sizeof(S)) : step));
     }
@@ -162,7 +165,7 @@ template <> struct AxisOp<kernels::prelu, AxisKind::backward> {
         const C w = load<S, C>(a[2] + c * st[6]);
         const OutRow<O, C, K> gi{a[3] + i * st[7] + c * st[8], st[9]};
         kernels::LaneSum<C> sum;
-        kernels::lane_loop<kernels::lanes<C>>(n, [&](npy_intp j, int lane) {
+        kernels::lane_loop<kernels::lanes<C>>(n, [&](npy_intp j, int lane) ACTGRAD_LAMBDA {
             const C gj = g[j], xj = x[j];
             gi.set(j, kernels::prelu::backward_x(gj, xj, w));
             sum.add(lane, kernels::prelu::backward_w(gj, xj));
