@@ -711,7 +711,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="time f and f' of the smooth activations against the NumPy idiom, "
                              "numexpr, PyTorch and JAX on one core (default sizes 1e6 1e7)")
     parser.add_argument("--functions", nargs="+", metavar="NAME",
-                        help="with --catalogue: the activations to time (default: all smooth ones)")
+                        help="with --catalogue: the activations to time (default: all smooth "
+                             "ones, then softmax, log_softmax and glu)")
     parser.add_argument("--no-peers", action="store_true",
                         help="with --catalogue: time actgrad and the NumPy idiom only")
 

@@ -10,6 +10,11 @@ same bytes (lower is better; 1.0 is the memory floor).  Peers: the NumPy /
 scipy.special idiom a user would write, numexpr, PyTorch CPU (one thread;
 f through torch.nn.functional, f' through its aten backward op) and JAX
 (jax.jit, f' through jax.grad + vmap).  actgrad is timed with out=.
+
+softmax, log_softmax and glu are timed on rows of 1000 elements (the same
+number of elements: sizes must be multiples of 1000), f and the backward pass
+("bwd") from x and grad_output: PyTorch's runs its forward and then its aten
+backward op, JAX's is jax.vjp.
 """
 
 from __future__ import annotations
@@ -106,6 +111,89 @@ JAX = {
 }
 
 
+#: along an axis (rows of ROW elements): name -> forms timed
+AXIS = ("softmax", "log_softmax", "glu")
+ROW = 1000
+
+
+def axis_idioms(sp):
+    """name -> (f, backward(g, x)) as a NumPy/scipy user writes them, on the last axis."""
+    def softmax_backward(g, x):
+        s = sp.softmax(x, axis=-1)
+        return s * (g - np.sum(g * s, axis=-1, keepdims=True))
+
+    def log_softmax_backward(g, x):
+        return g - np.exp(sp.log_softmax(x, axis=-1)) * np.sum(g, axis=-1, keepdims=True)
+
+    def halves(x):
+        n = x.shape[-1] // 2
+        return x[..., :n], x[..., n:]
+
+    def glu_backward(g, x):
+        a, b = halves(x)
+        s = sp.expit(b)
+        return np.concatenate([g * s, g * a * s * (1 - s)], axis=-1)
+
+    return {"softmax": (lambda x: sp.softmax(x, axis=-1), softmax_backward),
+            "log_softmax": (lambda x: sp.log_softmax(x, axis=-1), log_softmax_backward),
+            "glu": (lambda x: (lambda a, b: a * sp.expit(b))(*halves(x)), glu_backward)}
+
+
+#: torch: f, and the backward pass from x (its forward, then the aten backward op
+#: that takes the forward's output, as a training step runs them)
+TORCH_AXIS = {
+    "softmax": ("torch.softmax(x, -1)",
+                "torch.ops.aten._softmax_backward_data(g, torch.softmax(x, -1), -1, x.dtype)"),
+    "log_softmax": ("torch.log_softmax(x, -1)",
+                    "torch.ops.aten._log_softmax_backward_data(g, torch.log_softmax(x, -1), -1, "
+                    "x.dtype)"),
+    "glu": ("F.glu(x, -1)", "torch.ops.aten.glu_backward(g, x, -1)"),
+}
+
+JAX_AXIS = {"softmax": "jax.nn.softmax", "log_softmax": "jax.nn.log_softmax",
+            "glu": "jax.nn.glu"}
+
+
+def axis_rows(name, dtype, n, x, g, floor, sp, peers):
+    """The timing ratios of one axis function, f and backward, rows of ROW."""
+    x = x.reshape(-1, ROW)
+    g_full = g.reshape(-1, ROW)
+    g = g_full[:, :ROW // 2] if name == "glu" else g_full
+    f, backward = getattr(ag, name), getattr(ag, name + "_backward")
+    out_f = np.empty_like(x[:, :ROW // 2] if name == "glu" else x)
+    out_b = np.empty_like(x)
+    idiom = axis_idioms(sp)[name] if sp else (None, None)
+    for form in ("f", "bwd"):
+        row = {}
+        if form == "f":
+            row["actgrad"] = timeit(lambda: f(x, out=out_f))
+        else:
+            row["actgrad"] = timeit(lambda: backward(g, x, out=out_b))
+        if idiom[0] is not None:
+            with np.errstate(all="ignore"):
+                row["numpy"] = (timeit(lambda: idiom[0](x), repeat=3) if form == "f"
+                                else timeit(lambda: idiom[1](g, x), repeat=3))
+        if "torch" in peers:
+            torch = peers["torch"]
+            import torch.nn.functional as F
+            src = TORCH_AXIS[name][form == "bwd"]
+            code = eval("lambda x, g: " + src, {"torch": torch, "F": F})
+            tx, tg = torch.from_numpy(x), torch.from_numpy(g)
+            row["torch"] = timeit(lambda: code(tx, tg), repeat=3)
+        if "jax" in peers:
+            jax = peers["jax"]
+            import jax.numpy as jnp
+            fn = eval(JAX_AXIS[name], {"jax": jax})
+            jx, jg = jnp.asarray(x), jnp.asarray(g)
+            if form == "f":
+                jf = jax.jit(fn)
+                row["jax"] = timeit(lambda: jf(jx).block_until_ready(), repeat=3)
+            else:
+                jb = jax.jit(lambda gv, xv: jax.vjp(fn, xv)[1](gv)[0])
+                row["jax"] = timeit(lambda: jb(jg, jx).block_until_ready(), repeat=3)
+        yield form, row
+
+
 def pin_to_one_core():
     """Pin this process to one CPU, so that PyTorch and JAX (imported later) use one core."""
     if hasattr(os, "sched_setaffinity"):
@@ -142,7 +230,8 @@ def run(sizes=(1e6, 1e7), dtypes=("float32", "float64"), names=(), no_peers=Fals
         except ImportError:
             pass
 
-    names = list(names) or [a.name for a in ag._table.ACTIVATIONS if a.tolerance_ulp > 0]
+    names = list(names) or ([a.name for a in ag._table.ACTIVATIONS if a.tolerance_ulp > 0]
+                            + list(AXIS))
     cols = ["actgrad", "numpy", "numexpr", "torch", "jax"]
     print(f"{'function':<12} {'form':<5} {'dtype':<8} {'n':>5} " + " ".join(f"{c:>8}" for c in cols)
           + "   (time / np.copyto)")
@@ -155,6 +244,14 @@ def run(sizes=(1e6, 1e7), dtypes=("float32", "float64"), names=(), no_peers=Fals
             out = np.empty_like(x)
             floor = timeit(lambda: np.copyto(out, x))
             for name in names:
+                if name in AXIS:
+                    if n % ROW:
+                        continue
+                    for form, row in axis_rows(name, dtype, n, x, g, floor, sp, peers):
+                        print(f"{name:<12} {form:<5} {dtype:<8} {n:>5.0e} " + " ".join(
+                            f"{row[c] / floor:8.2f}" if c in row else f"{'-':>8}" for c in cols),
+                            flush=True)
+                    continue
                 for form in ("f", "grad"):
                     row = {}
                     fn = getattr(ag, name + ("" if form == "f" else "_grad"))

@@ -324,8 +324,14 @@ template <class T, class X, class Body>
 ACTGRAD_KERNEL void exp_blocks(const X &x, index_t n, T m, Body &&body) {
     constexpr int B = block_length<T>;
     T v[B], e[B];
-    for (index_t start = 0; start < n; start += B) {
-        const int len = n - start < B ? int(n - start) : B;
+    index_t start = 0;
+    for (; start + B <= n; start += B) {  // whole blocks: a constant trip count
+        for (int k = 0; k < B; ++k) v[k] = x[start + k];
+        for (int k = 0; k < B; ++k) e[k] = exp_from_max(v[k], m);
+        body(start, B, static_cast<const T *>(v), static_cast<const T *>(e));
+    }
+    if (start < n) {
+        const int len = int(n - start);
         for (int k = 0; k < len; ++k) v[k] = x[start + k];
         for (int k = 0; k < len; ++k) e[k] = exp_from_max(v[k], m);
         body(start, len, static_cast<const T *>(v), static_cast<const T *>(e));

@@ -125,3 +125,15 @@ def test_catalogue_mode_times_the_smooth_activations():
         ("gelu", "f", "float64"), ("gelu", "grad", "float64")]
     for row in rows:
         float(row[4])  # actgrad's ratio to np.copyto is a number
+
+
+def test_catalogue_mode_times_the_axis_functions():
+    r = bench("--catalogue", "--sizes", "2000", "--dtypes", "float32",
+              "--functions", "softmax", "glu", "--no-peers")
+    assert r.returncode == 0, r.stderr
+    rows = [line.split() for line in r.stdout.splitlines()[1:]]
+    assert [(row[0], row[1]) for row in rows] == [
+        ("softmax", "f"), ("softmax", "bwd"), ("glu", "f"), ("glu", "bwd")]
+    for row in rows:
+        float(row[4])
+        float(row[5])  # and the NumPy idiom's
