@@ -12,8 +12,9 @@ namespace actgrad::kernels {
 // gelu(x) = x Phi(x), Phi the standard normal CDF, with a = |x|:
 //   erfc(a/sqrt2) = exp(-x^2/2) erfcx(a/sqrt2): x^2 is formed exactly (a
 //   double-double) so exp keeps its relative accuracy down to x = -38, where
-//   x Phi(x) underflows; erfcx(z) (1 + z) is one polynomial in
-//   t = (z - 3.5)/(z + 3.5) over the whole range.
+//   x Phi(x) underflows (long double: -151); erfcx(z) (1 + z) is one
+//   polynomial in t = (z - 3.5)/(z + 3.5) over the whole range (long double:
+//   erfc(z) e^(z^2), then the asymptotic series; see erfcx_ld).
 //   f   = x Phi(x): Phi(x) = erfc/2 for x < 0 (scaled last), 1 - erfc/2 for
 //         x >= 0 (no cancellation: erfc/2 <= 1/2).
 //   f'  = Phi(x) + x phi(x): a sum of positive terms for x >= 0 and
@@ -23,8 +24,12 @@ namespace actgrad::kernels {
 //   f'' = phi(x) (2 - x^2) = phi(x) (sqrt2 - a)(sqrt2 + a), sqrt2 - a formed
 //         with a double-double sqrt2: exact at the roots +-sqrt2.
 struct gelu {
+    // |x| is clamped (inf * 0 would be NaN) where exp(-x^2/2) and every result
+    // is 0: double underflows below x = -38.5, long double below -151.
+    template <class W>
+    static constexpr W a_max = std::is_same_v<W, long double> ? W(160) : W(40);
     template <class W> struct Pieces {
-        W a;             // |x|, clamped to 40 (gelu underflows below -38.5)
+        W a;             // |x|, clamped to a_max
         W em;            // exp(-x^2/2) = em 2^n
         W hm;            // erfc(a/sqrt2)/2 = hm 2^n
         vm::exp_int_t<W> n;
@@ -32,14 +37,34 @@ struct gelu {
     template <class W> ACTGRAD_VM_INLINE static Pieces<W> pieces(W x) {
         namespace c = vm::coeffs;
         const W a0 = vm::abs(x);
-        const W a = a0 > W(40) ? W(40) : a0;
+        const W a = a0 > a_max<W> ? a_max<W> : a0;
         W sh, sl;
         vm::two_prod(a, a, sh, sl);
         const auto p = vm::exp_parts(W(-0.5) * sh, W(-0.5) * sl);
-        const W z = a * W(c::inv_sqrt2);
-        const W t = (z - W(3.5)) / (z + W(3.5));
-        const W g = ACTGRAD_POLY(W, t, erfcx_t) / (W(1) + z);  // erfcx(z)
+        const W z = a * vm::dd<W>(c::inv_sqrt2, c::inv_sqrt2_lo);
+        W g;  // erfcx(z)
+        if constexpr (vm::is_ld<W>) {
+            g = erfcx_ld(z);
+        } else {
+            const W t = (z - W(3.5)) / (z + W(3.5));
+            g = ACTGRAD_POLY(W, t, erfcx_t) / (W(1) + z);
+        }
         return {a, p.m, W(0.5) * g * p.m + W(0.5) * g * p.ml, p.n};
+    }
+    // long double erfcx(z) = e^(z^2) erfc(z) for z >= 0 (the polynomial above
+    // is float64-grade and stops at z = 28): erfc(z) e^(z^2), z^2 exact, up to
+    // z = 26 (erfc is the C library's), and above it the asymptotic series
+    //   erfcx(z) = 1/(z sqrt(pi)) sum_k (-1)^k (2k-1)!! / (2 z^2)^k,
+    // whose terms beyond k = 9 are below 2^-74 there.
+    ACTGRAD_VM_INLINE static long double erfcx_ld(long double z) {
+        if (z < 26.0L) {
+            long double sh, sl;
+            vm::two_prod(z, z, sh, sl);
+            const long double e = std::exp(sh);
+            return std::erfc(z) * (e + e * sl);
+        }
+        namespace c = vm::coeffs_ld;
+        return c::inv_sqrt_pi * vm::horner(0.5L / (z * z), c::erfcx_asymptotic) / z;
     }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
         const auto p = pieces(x);
@@ -48,24 +73,31 @@ struct gelu {
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
         namespace c = vm::coeffs;
         const auto p = pieces(x);
-        const W phi_a = p.a * W(c::inv_sqrt_2pi) * p.em;  // a phi(x) 2^-n
+        const W phi_a = p.a * vm::dd<W>(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo) * p.em;  // a phi(x) 2^-n
         const W pos = (W(1) - vm::scale(p.hm, p.n)) + vm::scale(phi_a, p.n);
         const W neg = vm::scale(p.hm - phi_a, p.n);
-        // the patch in double even for float: its float coefficients would
-        // round to 1.5 ulp
-        using D = vm::wide_t<W>;
-        const W patch = std::is_same_v<W, float>
-                            ? W(vm::patch(D(x), c::gelu_grad_root, c::gelu_grad_root_lo,
-                                          c::gelu_grad_q_f))
-                            : W(vm::patch(D(x), c::gelu_grad_root, c::gelu_grad_root_lo,
-                                          c::gelu_grad_q));
+        W patch;
+        if constexpr (vm::is_ld<W>) {
+            patch = ACTGRAD_PATCH(W, x, gelu_grad, gelu_grad_q);
+        } else {
+            // the patch in double even for float: its float coefficients would
+            // round to 1.5 ulp
+            using D = vm::wide_t<W>;
+            patch = std::is_same_v<W, float>
+                        ? W(vm::patch(D(x), c::gelu_grad_root, c::gelu_grad_root_lo,
+                                      c::gelu_grad_q_f))
+                        : W(vm::patch(D(x), c::gelu_grad_root, c::gelu_grad_root_lo,
+                                      c::gelu_grad_q));
+        }
         return x < W(0) ? ((x >= W(-1.8) && x <= W(-0.2)) ? patch : neg) : pos;
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
         namespace c = vm::coeffs;
         const auto p = pieces(x);
-        const W r = -vm::minus_dd(p.a, c::sqrt2, c::sqrt2_lo);  // sqrt2 - a
-        return vm::scale(p.em * W(c::inv_sqrt_2pi) * (r * (W(c::sqrt2) + p.a)), p.n);
+        const W r = -ACTGRAD_MINUS_ROOT(W, p.a, sqrt2);  // sqrt2 - a
+        return vm::scale(p.em * vm::dd<W>(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo) *
+                             (r * (vm::dd<W>(c::sqrt2, c::sqrt2_lo) + p.a)),
+                         p.n);
     }
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)
 };
@@ -87,10 +119,14 @@ struct gelu_tanh {
         W a, v1, v1sq, m, e;  // |x| (clamped), v', v'^2, exp(-|v|) = m 2^n = e
         vm::exp_int_t<W> n;
     };
+    // |x| is clamped (inf * 0 would be NaN) where exp(-|v|) is 0: |v(30)| > 1900
+    // (double), |v(60)| > 15000 (long double, which underflows at e^-11400)
+    template <class W>
+    static constexpr W a_max = std::is_same_v<W, long double> ? W(60) : W(30);
     template <class W> ACTGRAD_VM_INLINE static Pieces<W> pieces(W x) {
         namespace c = vm::coeffs;
         const W a0 = vm::abs(x);
-        const W a = a0 > W(30) ? W(30) : a0;  // |v(30)| > 1900: exp(-|v|) = 0
+        const W a = a0 > a_max<W> ? a_max<W> : a0;
         W qh, ql, ph, pl, yh, yl, vh, vl;
         vm::two_prod(a, a, qh, ql);
         vm::two_prod(W(c::gelu_tanh_c), qh, ph, pl);
@@ -121,13 +157,11 @@ struct gelu_tanh {
         return x < W(0) ? vm::scale(q, p.n) : q;
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
-        namespace c = vm::coeffs;
         const auto p = pieces(x);
         const W den = vm::one_plus_sq_exact(p.e);
         const W pos = (W(1) + p.e * (W(1) + p.a * p.v1)) / den;
         const W b1 = (x >= W(-1.8) && x <= W(-0.2))
-                         ? vm::patch(x, c::gelu_tanh_grad_root, c::gelu_tanh_grad_root_lo,
-                                     c::gelu_tanh_b1_q)
+                         ? ACTGRAD_PATCH(W, x, gelu_tanh_grad, gelu_tanh_b1_q)
                          : (W(1) + p.e) - p.a * p.v1;
         return x < W(0) ? vm::scale(p.m * b1 / den, p.n) : pos;
     }
@@ -135,11 +169,12 @@ struct gelu_tanh {
         namespace c = vm::coeffs;
         const auto p = pieces(x);
         const W th = W(1) - W(2) * p.e / (W(1) + p.e);  // tanh(|v|/2)
-        const W b = W(2) * p.v1 + W(6) * W(c::gelu_tanh_k2) * W(c::gelu_tanh_c) * (p.a * p.a) -
+        const W b = W(2) * p.v1 +
+                    W(6) * vm::dd<W>(c::gelu_tanh_k2, c::gelu_tanh_k2_lo) *
+                        vm::dd<W>(c::gelu_tanh_c, c::gelu_tanh_c_lo) * (p.a * p.a) -
                     p.a * p.v1sq * th;
         const W b2 = (p.a >= W(0.7) && p.a <= W(3.4))
-                         ? vm::patch(p.a, c::gelu_tanh_grad2_root, c::gelu_tanh_grad2_root_lo,
-                                     c::gelu_tanh_b2_q)
+                         ? ACTGRAD_PATCH(W, p.a, gelu_tanh_grad2, gelu_tanh_b2_q)
                          : b;
         return vm::scale(p.m * b2 / vm::one_plus_sq_exact(p.e), p.n);
     }

@@ -6,9 +6,11 @@
 // subtraction of nearly equal numbers happens in either tail.  The comments
 // give, for each function, the numerically stable form chosen and why.
 //
-// "Scaled last": where a result can be subnormal (x near -745), e is kept as
-// parts m 2^n (vm::exp_parts) and every other factor multiplies m before the
-// single final scaling, so that the result is rounded once.
+// "Scaled last": where a result can be subnormal (x near -745; long double:
+// -11400), e is kept as parts m 2^n (vm::exp_parts) and every other factor
+// multiplies m before the single final scaling, so that the result is rounded
+// once.  Where x multiplies e it is clamped at FP<W>::tail_x (800; long double
+// 12000), beyond which x e^-|x| is 0: inf * 0 would be NaN.
 #pragma once
 
 #include "common.hpp"
@@ -114,33 +116,32 @@ struct silu {
         const auto p = vm::exp_parts_fast(-vm::abs(x));
         const W d = W(1) + vm::scale(p.m, p.n);
         const bool neg = x < W(0);
-        const W xc = x < W(-800) ? W(-800) : x;  // -inf * 0 would be NaN; x e^x underflows here
+        const W xc = x < -W(vm::FP<W>::tail_x) ? -W(vm::FP<W>::tail_x) : x;
         const W q = (neg ? xc * p.m : x) / d;
         return neg ? vm::scale(q, p.n) : q;
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
-        namespace c = vm::coeffs;
-        const W dr = vm::minus_dd(x, c::silu_grad_root, c::silu_grad_root_lo);
+        const W dr = ACTGRAD_MINUS_ROOT(W, x, silu_grad_root);
         const bool patch = vm::abs(dr) < W(0.5);
         const auto p = vm::exp_parts(patch ? dr : -vm::abs(x));
-        const W em = patch ? W(c::silu_grad_root_exp) * p.m : p.m;
+        const W root_exp = ACTGRAD_CONST(W, silu_grad_root_exp);
+        const W em = patch ? root_exp * p.m : p.m;
         const W e = vm::scale(em, p.n);
-        const W xc = vm::clamp(x, W(-800), W(800));
+        const W xc = vm::clamp(x, -W(vm::FP<W>::tail_x), W(vm::FP<W>::tail_x));
         const bool neg = x < W(0);
-        const W g = patch ? dr + W(c::silu_grad_root_exp) * p.em1 : (W(1) + xc) + e;
+        const W g = patch ? dr + root_exp * p.em1 : (W(1) + xc) + e;
         const W q = (neg ? em * g : W(1) + e * (W(1) + xc)) / vm::one_plus_sq(e);
         return neg ? vm::scale(q, p.n) : q;
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
-        namespace c = vm::coeffs;
         const W a = vm::abs(x);
-        const W dr = vm::minus_dd(a, c::silu_grad2_root, c::silu_grad2_root_lo);
+        const W dr = ACTGRAD_MINUS_ROOT(W, a, silu_grad2_root);
         const bool patch = vm::abs(dr) < W(1.2);
         const auto p = vm::exp_parts(patch ? -dr : -a);
-        const W em = patch ? W(c::silu_grad2_root_exp) * p.m : p.m;
+        const W em = patch ? ACTGRAD_CONST(W, silu_grad2_root_exp) * p.m : p.m;
         const W e = vm::scale(em, p.n);
-        const W ac = a > W(800) ? W(800) : a;
-        const W N = patch ? W(c::silu_grad2_root_m2) * p.em1 + dr * (e - W(1))
+        const W ac = a > W(vm::FP<W>::tail_x) ? W(vm::FP<W>::tail_x) : a;
+        const W N = patch ? ACTGRAD_CONST(W, silu_grad2_root_m2) * p.em1 + dr * (e - W(1))
                           : (W(2) - ac) + e * (W(2) + ac);
         return vm::scale(em * N / vm::one_plus_cube(e), p.n);
     }

@@ -12,7 +12,10 @@
 // The brackets B, Hn, Hp are written with their linear part first (x + 1,
 // x + 2, 1 - x: exact where it matters) and vanish at the roots of f'
 // (-1.1924) and f'' (-2.2564, 1.4906); around each root, where the terms
-// cancel, the bracket is d Q(d) with d = x - root (minimax, tools/).
+// cancel, the bracket is d Q(d) with d = x - root (minimax, tools/; long
+// double: its own fits and roots, vecmath_coeffs_ld.hpp).  Where x multiplies
+// e, it is clamped at FP<W>::tail_x (800; long double 12000): x e^-|x| is 0
+// beyond, and inf * 0 would be NaN.
 #pragma once
 
 #include "common.hpp"
@@ -24,20 +27,19 @@ struct mish {
     template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
         const auto p = vm::exp_parts(-vm::abs(x));
         const W e = vm::scale(p.m, p.n);
-        const W xc = x < W(-800) ? W(-800) : x;
+        const W xc = x < -W(vm::FP<W>::tail_x) ? -W(vm::FP<W>::tail_x) : x;
         const W D = W(1) + W(2) * e * (W(1) + e);
         const W w2 = e * (e + W(2)) + W(2);
         const W q = (x < W(0) ? xc * p.m * (e + W(2)) : W(2) * e * e) / (x < W(0) ? w2 : D);
         return x < W(0) ? vm::scale(q, p.n) : x * (W(1) - q);
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
-        namespace c = vm::coeffs;
         const auto p = vm::exp_parts(-vm::abs(x));
         const W e = vm::scale(p.m, p.n);
-        const W xc = vm::clamp(x, W(-800), W(800));
+        const W xc = vm::clamp(x, -W(vm::FP<W>::tail_x), W(vm::FP<W>::tail_x));
         const W D = W(1) + W(2) * e * (W(1) + e);
         const W B = (x >= W(-1.55) && x <= W(-0.9))
-                        ? vm::patch(x, c::mish_b_root, c::mish_b_root_lo, c::mish_b_q)
+                        ? ACTGRAD_PATCH(W, x, mish_b, mish_b_q)
                         : W(4) * (xc + W(1)) + e * (W(6) + W(4) * xc) + e * e * (W(4) + e);
         const W u = W(0.5) * e * (e + W(2));  // (w + 2)^2 = 4 (1 + u)^2
         const W neg = vm::scale(W(0.25) * p.m * B / vm::one_plus_sq(u), p.n);
@@ -45,17 +47,16 @@ struct mish {
         return x < W(0) ? neg : pos;
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
-        namespace c = vm::coeffs;
         const auto p = vm::exp_parts(-vm::abs(x));
         const W e = vm::scale(p.m, p.n);
-        const W xc = vm::clamp(x, W(-800), W(800));
+        const W xc = vm::clamp(x, -W(vm::FP<W>::tail_x), W(vm::FP<W>::tail_x));
         const W hn = (x >= W(-2.8) && x <= W(-1.8))
-                         ? vm::patch(x, c::mish_hn_root, c::mish_hn_root_lo, c::mish_hn_q)
+                         ? ACTGRAD_PATCH(W, x, mish_hn, mish_hn_q)
                          : W(2) * (xc + W(2)) +
                                e * ((W(8) + W(2) * xc) + e * ((W(6) - W(3) * xc) +
                                                               e * (W(2) - W(2) * xc)));
         const W hp = (x >= W(1.15) && x <= W(2.0))
-                         ? vm::patch(x, c::mish_hp_root, c::mish_hp_root_lo, c::mish_hp_q)
+                         ? ACTGRAD_PATCH(W, x, mish_hp, mish_hp_q)
                          : W(2) * (W(1) - xc) + e * ((W(6) - W(3) * xc) +
                                                      e * ((W(8) + W(2) * xc) + e * (W(4) + W(2) * xc)));
         // (w + 2)^3 = 8 (1 + e + e^2/2)^3 and D^3 = (1 + 2e + 2e^2)^3, the inner

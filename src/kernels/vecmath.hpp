@@ -10,7 +10,11 @@
 //     tail handling (subnormals, overflow edges) is needed: every float
 //     subnormal is a normal double.
 //   * long double falls back to the std:: functions (not vectorised), with
-//     the same formulas on top.
+//     the same formulas on top, except for what is float64-grade here: the
+//     patches around roots and their roots come from vecmath_coeffs_ld.hpp
+//     (tools/fit_longdouble.py), double-double constants are summed (dd),
+//     and exp_parts scales its parts in long double's own far tail (down to
+//     e^-11400, where float64 stops at e^-745).
 //
 // Every function here is exact in its special values: NaN in gives NaN out,
 // +-inf give the mathematical limits, and nothing raises an FP exception that
@@ -27,6 +31,7 @@
 #include <type_traits>
 
 #include "vecmath_coeffs.hpp"
+#include "vecmath_coeffs_ld.hpp"
 
 // Everything here is forced inline: the loops are compiled once per target
 // (target_clones), and an out-of-line call would both run baseline code and
@@ -65,6 +70,7 @@ template <> struct FP<double> {
     static constexpr I em1_n_min = -60;                           // expm1 = -1 below
     static constexpr double big = 1e300;        // double-double products overflow above
     static constexpr I subnormal_n = -1000;     // m 2^n nears the subnormals below
+    static constexpr double tail_x = 800.0;     // x e^-x (x^3 e^-2x, ...) is 0 for x above
 };
 template <> struct FP<float> {
     using U = std::uint32_t;
@@ -80,14 +86,30 @@ template <> struct FP<float> {
     static constexpr I em1_n_min = -30;
     static constexpr float big = 1e30f;
     static constexpr I subnormal_n = -120;
+    static constexpr float tail_x = 800.0f;
 };
+// long double: the exponent range of x87's 80-bit format (and of IEEE quad)
+// reaches e^-11399, so the tails are longer than double's.
 template <> struct FP<long double> {
     using I = std::int64_t;
-    static constexpr long double big = 1e300L;
+    static constexpr long double big = 1e300L;  // only guards two_prod (an fma) against inf
     static constexpr I subnormal_n = -1000;
+    static constexpr long double tail_x = 12000.0L;  // x e^-x rounds to 0 above 11410
 };
 
 template <class W> inline constexpr bool is_double = std::is_same_v<W, double>;
+template <class W> inline constexpr bool is_ld = std::is_same_v<W, long double>;
+
+// A constant given as a double-double (hi + lo, vecmath_coeffs.hpp): hi, or in
+// long double hi + lo (hi alone is up to 2^10 long double ulp off).
+template <class W> ACTGRAD_VM_INLINE constexpr W dd(double hi, double lo) {
+    if constexpr (is_ld<W>) {
+        return W(hi) + W(lo);
+    } else {
+        (void)lo;
+        return W(hi);
+    }
+}
 
 template <class To, class From> ACTGRAD_VM_INLINE To bit_cast(From v) {
     static_assert(sizeof(To) == sizeof(From), "bit_cast needs equal sizes");
@@ -123,6 +145,16 @@ template <std::size_t I = 0, class W, std::size_t N> ACTGRAD_VM_INLINE W horner(
     }
 }
 
+// long double coefficients (vecmath_coeffs_ld.hpp), for long double only.
+template <std::size_t I = 0, std::size_t N>
+ACTGRAD_VM_INLINE long double horner(long double x, const long double (&c)[N]) {
+    if constexpr (I + 1 == N) {
+        return c[I];
+    } else {
+        return c[I] + x * horner<I + 1>(x, c);
+    }
+}
+
 // The float or the double version of a fitted polynomial:
 // ACTGRAD_POLY(W, x, name) evaluates coeffs::name_f for float, coeffs::name else.
 #define ACTGRAD_POLY(W, x, name)                                                 \
@@ -138,6 +170,12 @@ template <class W> ACTGRAD_VM_INLINE W minus_dd(W x, double hi, double lo) {
     return (x - h) - l;
 }
 
+// long double: the root as two long doubles (vecmath_coeffs_ld.hpp); x - hi is
+// exact near the root (Sterbenz).
+ACTGRAD_VM_INLINE long double minus_dd(long double x, long double hi, long double lo) {
+    return (x - hi) - lo;
+}
+
 // (x - root) Q(x - root) for a polynomial patch around a root given as a
 // double-double: Q is evaluated at the exact x - hi, and the product takes
 // the low part of the root into account, so that the result does not carry
@@ -150,6 +188,61 @@ ACTGRAD_VM_INLINE W patch(W x, double hi, double lo, const double (&c)[N]) {
     const W q = horner(d, c);
     return d * q - l * q;
 }
+template <std::size_t N>
+ACTGRAD_VM_INLINE long double patch(long double x, long double hi, long double lo,
+                                    const long double (&c)[N]) {
+    const long double d = minus_dd(x, hi, lo);
+    return d * horner(d, c);
+}
+
+// x - NAME for the double-double NAME, NAME_lo of vecmath_coeffs.hpp, or in long
+// double for the pair of vecmath_coeffs_ld.hpp (128 bits: the 106 of a
+// double-double would leave 2^-42 relative errors at the long double nearest
+// a root).
+template <class W>
+ACTGRAD_VM_INLINE W minus_root(W x, double hi, double lo, long double hi_ld, long double lo_ld) {
+    if constexpr (is_ld<W>) {
+        return minus_dd(x, hi_ld, lo_ld);
+    } else {
+        (void)hi_ld, (void)lo_ld;
+        return minus_dd(x, hi, lo);
+    }
+}
+#define ACTGRAD_MINUS_ROOT(W, x, name)                                                        \
+    ::actgrad::vm::minus_root<W>(x, ::actgrad::vm::coeffs::name, ::actgrad::vm::coeffs::name##_lo, \
+                                 ::actgrad::vm::coeffs_ld::name, ::actgrad::vm::coeffs_ld::name##_lo)
+
+// The constant NAME for W: the double of vecmath_coeffs.hpp, or the long double
+// of vecmath_coeffs_ld.hpp.
+template <class W> ACTGRAD_VM_INLINE constexpr W pick(double d, long double ld) {
+    if constexpr (is_ld<W>) {
+        (void)d;
+        return ld;
+    } else {
+        (void)ld;
+        return W(d);
+    }
+}
+#define ACTGRAD_CONST(W, name) ::actgrad::vm::pick<W>(::actgrad::vm::coeffs::name, ::actgrad::vm::coeffs_ld::name)
+
+// The patch NAME (NAME_root, NAME_root_lo, the polynomial Q) for W: from
+// vecmath_coeffs.hpp, or for long double from vecmath_coeffs_ld.hpp.
+template <class W, std::size_t N, std::size_t M>
+ACTGRAD_VM_INLINE W root_patch(W x, double hi, double lo, const double (&c)[N], long double hi_ld,
+                               long double lo_ld, const long double (&c_ld)[M]) {
+    if constexpr (is_ld<W>) {
+        return patch(x, hi_ld, lo_ld, c_ld);
+    } else {
+        (void)hi_ld, (void)lo_ld, (void)c_ld;
+        return patch(x, hi, lo, c);
+    }
+}
+#define ACTGRAD_PATCH(W, x, name, q)                                                          \
+    ::actgrad::vm::root_patch<W>(x, ::actgrad::vm::coeffs::name##_root,                      \
+                                 ::actgrad::vm::coeffs::name##_root_lo, ::actgrad::vm::coeffs::q, \
+                                 ::actgrad::vm::coeffs_ld::name##_root,                      \
+                                 ::actgrad::vm::coeffs_ld::name##_root_lo,                   \
+                                 ::actgrad::vm::coeffs_ld::q)
 
 // ---------------------------------------------------------------------------
 // Double-double helpers.
@@ -221,7 +314,7 @@ template <class W> struct ExpInt { using type = typename FP<W>::I; };
 template <class W> using exp_int_t = typename ExpInt<W>::type;
 
 template <class W> struct ExpParts {
-    W m;               // 2^-n exp(x), in [0.7, 1.42]
+    W m;               // 2^-n exp(x), in [0.7, 1.42] (long double: see exp_parts)
     exp_int_t<W> n;    // the exponent
     W em1;             // expm1(x); valid for x well below the overflow edge
     W ml;              // m + ml is 2^-n exp(x) to about 2^-60 (2^-30 for float)
@@ -239,7 +332,9 @@ template <class W> ACTGRAD_VM_INLINE W scale(W m, exp_int_t<W> n) {
     const exp_int_t<W> n1 = n >> 1;
     return m * pow2i<W>(n1) * pow2i<W>(n - n1);
 }
-ACTGRAD_VM_INLINE long double scale(long double m, std::int64_t) { return m; }
+ACTGRAD_VM_INLINE long double scale(long double m, std::int64_t n) {
+    return n == 0 ? m : std::ldexp(m, int(n));
+}
 
 // exp(xh + xl) for a double-double argument (xl may be 0): exp and expm1
 // parts.  Arguments are clamped to [exp_lo, exp_hi] first (exp rounds to 0
@@ -289,9 +384,34 @@ ACTGRAD_VM_INLINE ExpParts<W> exp_parts(W xh, W xl = W(0)) {
 // of the leading 1 instead of the three of (1 + e) (1 + e) (1 + e).
 template <class W> ACTGRAD_VM_INLINE W one_plus_sq(W e) { return W(1) + e * (W(2) + e); }
 template <class W> ACTGRAD_VM_INLINE W one_plus_cube(W e) { return W(1) + e * (W(3) + e * (W(3) + e)); }
+// long double: m = exp(xh) (1 + xl) and n = 0 (exp(xh + xl) with the sum
+// rounded would lose |x| ulp: 2^13 at x = -11000), except in the left tail,
+// where results (x e^x, e^2x, ...) near and below the smallest normal must be
+// rounded once: for xh < -4096 (80-bit and quad formats; elsewhere, such as
+// long double == double, there is no such tail) n = -8192 and
+//   m = exp(xh + C) (1 + xl - d),  C = 8192 ln2 + d,
+// C rounded to a multiple of ulp(2^13), so that xh + C is exact for
+// xh in [-16384, -4096]; below, every result is 0 anyway (C and d from
+// mpmath).
 ACTGRAD_VM_INLINE ExpParts<long double> exp_parts(long double xh, long double xl = 0.0L) {
-    const long double x = xh + xl;
-    return {std::exp(x), 0, std::expm1(x), 0.0L};
+    const long double em1 = std::expm1(xh + xl);
+#if defined(__LDBL_MANT_DIG__) && (__LDBL_MANT_DIG__ == 64 || __LDBL_MANT_DIG__ == 113)
+#if __LDBL_MANT_DIG__ == 64
+    constexpr long double C = 0x58b90bfbe8e7bcd6p-50L;  // 8192 ln2 + d, to 2^-50
+    constexpr long double d = 9.386682553793521918718198e-17L;
+#else
+    constexpr long double C = 0xb17217f7d1cf79abc9e3b39803f3p-99L;  // to 2^-99
+    constexpr long double d = 5.741067857551020165867653e-32L;
+#endif
+    if (xh < -4096.0L) {
+        const long double E = std::exp(xh + C);
+        return {E + E * (xl - d), -8192, em1, 0.0L};
+    }
+#endif
+    const long double E = std::exp(xh);
+    // (E is inf for large xh, where xl may be of either sign: no inf - inf;
+    // E - E == 0 tests for a finite E, as the GPU's headers lack isinf)
+    return {xl != 0.0L && E - E == 0.0L ? E + E * xl : E, 0, em1, 0.0L};
 }
 
 // exp_parts without the double-double refinements (about 0.3 ulp less

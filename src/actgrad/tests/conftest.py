@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
-
-import re
 import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
@@ -305,6 +303,19 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 _GELU_K = "0.797884560802865355879892119868763737"  # sqrt(2/pi), to long double
 _GELU_C = "0.044715"
+_SQRT_2PI = "2.50662827463100050241576528481104525"
+
+
+def _mp_exact(v):
+    """The exact value of a finite float (long double included) as an mpmath
+    number: str() of a long double is only its shortest round-trip decimal,
+    2^-65 off, which erfc(x) magnifies x**2 times."""
+    import mpmath
+
+    if v.dtype != _L:
+        return mpmath.mpf(float(v))
+    m, e = np.frexp(v)
+    return mpmath.ldexp(mpmath.mpf(int(np.ldexp(m, 64))), int(e) - 64)
 
 
 def _mp_map(fn, x):
@@ -312,8 +323,7 @@ def _mp_map(fn, x):
     import mpmath
 
     with mpmath.workdps(40):
-        vals = [fn(mpmath.mpf(float(v)) if x.dtype != _L else mpmath.mpf(str(v)))
-                if np.isfinite(v) else mpmath.mpf(0) for v in x.ravel()]
+        vals = [fn(_mp_exact(v)) if np.isfinite(v) else mpmath.mpf(0) for v in x.ravel()]
         with warnings.catch_warnings():  # beyond long double's range: inf, correctly rounded
             warnings.filterwarnings("ignore", "overflow encountered in conversion from string",
                                     RuntimeWarning)
@@ -322,6 +332,26 @@ def _mp_map(fn, x):
 
 def _sig(z):
     return _L(1) / (_L(1) + np.exp(-z))
+
+
+def _two_prod(a, b):
+    """a * b = p + e exactly, in long double (Dekker's splitting: NumPy has no
+    long double fma)."""
+    split = _L(2**32 + 1)
+
+    def halves(v):
+        t = v * split
+        hi = t - (t - v)
+        return hi, v - hi
+    ah, al = halves(a)
+    bh, bl = halves(b)
+    p = a * b
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _exp2(hi, lo):
+    """exp(hi + lo) for |lo| << 1: exp of the rounded sum would carry |hi| ulp."""
+    return np.exp(hi) * (1 + lo)
 
 
 def _dsig(z):  # sigmoid'(z) = sigmoid(z) * sigmoid(-z), no cancellation
@@ -371,8 +401,12 @@ def _selu3(x):
 def _celu3(x, alpha):
     a = _L(alpha)
     neg = x <= 0
-    return (np.where(neg, a * np.expm1(x / a), x), np.where(neg, np.exp(x / a), _L(1)),
-            np.where(neg, np.exp(x / a) / a, _L(0)))
+    # x / a as q + r/a (q a + r = x exactly): exp(x / a) keeps its digits for large |x / a|
+    q = x / a
+    p, e = _two_prod(q, a)
+    ex = _exp2(q, ((x - p) - e) / a)
+    return (np.where(neg, a * np.expm1(x / a), x), np.where(neg, ex, _L(1)),
+            np.where(neg, ex / a, _L(0)))
 
 
 def _hardsigmoid3(x):
@@ -411,19 +445,41 @@ def _tanhshrink3(x):
 
 
 def _gelu3(x, approximate="none"):
+    import mpmath
+
     if approximate == "tanh":
         k, c = _L(_GELU_K), _L(_GELU_C)
         g = 1 + 3 * c * x * x
         u2 = 2 * k * (x + c * x**3)
         S, dS = _sig(u2), _dsig(u2)  # 1 + tanh(u) = 2 S, 1 - tanh(u)**2 = 4 S'
         t = 2 * S - 1
-        return x * S, S + 2 * x * dS * k * g, 4 * dS * (k * g - x * t * k * k * g * g
-                                                          + 3 * c * k * x * x)
-    import mpmath
+        f, d, d2 = x * S, S + 2 * x * dS * k * g, 4 * dS * (k * g - x * t * k * k * g * g
+                                                             + 3 * c * k * x * x)
+        # u2 rounded carries |u2| ulp into exp(-|u2|): mpmath where |u2| > 16
+        # (exp(-|u2|) is 0 in long double beyond |x| = 60, where f = max(x, 0),
+        # f' = 1 or 0, f'' = 0, and x**3 may overflow)
+        tail = (np.abs(x) > 3) & (np.abs(x) <= 60)
+        if tail.any():
+            def forms(v, i):  # (at _mp_map's 40 digits)
+                K, C = mpmath.sqrt(2 / mpmath.pi), mpmath.mpf(_GELU_C)
+                u = 2 * K * (v + C * v**3)
+                G = 1 + 3 * C * v * v
+                s, sm = 1 / (1 + mpmath.exp(-u)), 1 / (1 + mpmath.exp(u))
+                return (v * s, s + 2 * v * s * sm * K * G,
+                        4 * s * sm * (K * G - v * (s - sm) * K * K * G * G + 3 * C * K * v * v))[i]
 
-    phi = np.exp(-x * x / 2) / _L(math.sqrt(2 * math.pi))
-    # no erfc in long double; Phi(x) is 0 or 1 in long double beyond |x| = 200
+            f, d, d2 = (np.where(tail, _mp_map(lambda v, i=i: forms(v, i), np.where(tail, x, _L(0))), r)
+                        for i, r in enumerate((f, d, d2)))
+        far = np.abs(x) > 60
+        return (np.where(far, np.maximum(x, _L(0)), f), np.where(far, (x > 0).astype(_L), d),
+                np.where(far, _L(0), d2))
+
+    # no erfc in long double; Phi(x) is 0 or 1 and phi(x) 0 in long double
+    # beyond |x| = 200.  phi(x) = exp(-x**2/2)/sqrt(2 pi) from x**2 exact (x**2
+    # rounded would carry x**2/2 ulp) and sqrt(2 pi) to long double.
     big = np.abs(x) > 200
+    sq, sq_lo = _two_prod(np.where(big, _L(0), x), np.where(big, _L(0), x))
+    phi = np.where(big, _L(0), _exp2(-sq / 2, -sq_lo / 2) / _L(_SQRT_2PI))
     Phi = _mp_map(lambda v: mpmath.erfc(-v / mpmath.sqrt(2)) / 2, np.where(big, _L(0), x))
     Phi = np.where(big, np.where(x < 0, _L(0), _L(1)), Phi)
     return x * Phi, Phi + x * phi, phi * (2 - x * x)
@@ -634,6 +690,11 @@ def assert_values(actual, expected, *, inputs=None, signed_zeros=False, ulp=0.0,
     with np.errstate(all="ignore"):
         if ulp:
             spacing = np.abs(np.spacing(expected.astype(actual.dtype)))
+            if actual.dtype == np.longdouble:
+                # np.spacing is NaN for x87 long doubles whose significand is
+                # all ones (0.49999999999999999997, ...): the step up instead
+                mag = np.abs(expected.astype(actual.dtype))
+                spacing = np.nextafter(mag, actual.dtype.type(np.inf)) - mag
             close = np.abs(actual - expected) <= ulp * spacing
             equal = (actual == expected) | (close & np.isfinite(expected))
         else:
@@ -735,22 +796,3 @@ def assert_matches_torch(case, actual, expected, x, g=None, inputs=None):
     if not ok.all():
         sub = {k: np.broadcast_to(v, np.shape(x))[keep] for k, v in (inputs or {}).items()}
         pytest.fail(_describe_failures(~ok, a, e, sub), pytrace=False)
-
-
-# Known bugs of the long double loops (x87 80-bit here), kept visible as strict
-# xfails until the kernels are fixed: gelu (both forms) clamps its tail at
-# float64's underflow point, so in long double gelu(-inf) is -1.5e-348, not 0;
-# silu and mish lose their value below about -700 (silu(-1e4) is -9.1e-4341,
-# the true value -1.1e-4339).
-_LONGDOUBLE_TAIL_BUGS = re.compile(
-    r"(test_flat_pieces_swallow_inf_and_nan_grad_output\[gelu\(.*\)-float128\]"
-    r"|test_longdouble_is_computed_in_longdouble\[(silu|mish|gelu\(.*\))-"
-    r"|test_limits_at_infinity\[gelu\(.*-float128\]"
-    r"|test_nan_in_gives_nan_out\[(silu|mish|gelu\(.*\))-.*-float128\])")
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if _LONGDOUBLE_TAIL_BUGS.search(item.nodeid):
-            item.add_marker(pytest.mark.xfail(
-                strict=True, reason="long double tails of gelu/silu/mish (known bug)"))

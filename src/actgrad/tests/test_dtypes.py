@@ -1,6 +1,8 @@
 """dtypes: floats preserved, float16 via float32, integers, unsupported types,
 and the ``dtype=``/``casting=`` keywords."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -79,6 +81,73 @@ def test_longdouble_is_computed_in_longdouble(case, form):
     out = call_form(case, form, x, g)
     assert out.dtype == np.longdouble
     assert_values(out, hand_reference(case, form, x, g), inputs={"x": x, "g": g},
+                  ulp=hand_ulp(case, form, np.longdouble))
+
+
+# The left tails that long double reaches and float64 does not (exp(-745) is
+# float64's last subnormal, exp(-11400) long double's): f, f', f'' from mpmath
+# at 60 digits, at the exact long double x.  Around -11400 the results are
+# subnormal, beyond -11410 (gelu: -151, gelu tanh: -54.5) they are 0.
+_FAR_TAILS = {
+    "silu": ["-800", "-1e4", "-11000", "-11360", "-11395", "-11405", "-12000"],
+    "mish": ["-800", "-1e4", "-11000", "-11360", "-11395", "-11405", "-12000"],
+    "gelu(approximate=none)": ["-38.5", "-40", "-90.6", "-120", "-150.5", "-151.2", "-160", "-800", "-12000"],
+    "gelu(approximate=tanh)": ["-20", "-31", "-40", "-54", "-54.3", "-60", "-800", "-12000"],
+}
+
+
+def _mp_forms(case, v):
+    """(f, f', f'') of silu, mish or gelu at the mpmath number v, from their
+    definitions (sigmoid(-v) as its own term: 1 - sigmoid(v) would cancel)."""
+    import mpmath as mp
+
+    s, sm = 1 / (1 + mp.exp(-v)), 1 / (1 + mp.exp(v))
+    if case.name == "silu":
+        return v * s, s * (1 + v * sm), s * sm * (2 + v * (sm - s))
+    if case.name == "mish":
+        t = mp.tanh(mp.log1p(mp.exp(v)))
+        q = 1 - t * t
+        return v * t, t + v * q * s, 2 * q * s + v * q * (s * sm - 2 * t * s * s)
+    if case.params.get("approximate") == "tanh":
+        k, c = mp.sqrt(2 / mp.pi), mp.mpf("0.044715")
+        u, g = 2 * k * (v + c * v**3), 1 + 3 * c * v * v
+        S, Sm = 1 / (1 + mp.exp(-u)), 1 / (1 + mp.exp(u))
+        return (v * S, S + 2 * v * S * Sm * k * g,
+                4 * S * Sm * (k * g - v * (S - Sm) * k * k * g * g + 3 * c * k * v * v))
+    Phi, phi = mp.ncdf(v), mp.npdf(v)
+    return v * Phi, Phi + v * phi, phi * (2 - v * v)
+
+
+def _to_longdouble(v):
+    import mpmath as mp
+
+    with warnings.catch_warnings():  # a value below long double's range reads as 0
+        warnings.filterwarnings("ignore", "overflow encountered in conversion from string",
+                                RuntimeWarning)
+        return np.longdouble(mp.nstr(v, 30))
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).nmant <= np.finfo(np.float64).nmant,
+                    reason="long double is float64 here")
+@pytest.mark.parametrize(
+    "case, form", [p for p in CASE_FORM_PARAMS if p.values[0].id in _FAR_TAILS])
+def test_longdouble_far_tails_against_mpmath(case, form):
+    import mpmath as mp
+
+    x = np.array([np.longdouble(v) for v in _FAR_TAILS[case.id]])
+    g = np.full(x.shape, np.longdouble(3))
+    expected = []
+    with mp.workdps(60):
+        for v in x:
+            m, e = np.frexp(v)  # exact: str(v) is only the shortest round-trip decimal
+            forms = _mp_forms(case, mp.ldexp(mp.mpf(int(np.ldexp(m, 64))), int(e) - 64))
+            if form.kind == "backward":
+                expected.append(_to_longdouble(3 * forms[1]))
+            else:
+                expected.append(_to_longdouble(forms[("f", "grad", "grad2").index(form.kind)]))
+    expected = np.array(expected)
+    assert expected[0] != 0  # the tail is not all underflow
+    assert_values(call_form(case, form, x, g), expected, inputs={"x": x},
                   ulp=hand_ulp(case, form, np.longdouble))
 
 
