@@ -753,9 +753,11 @@ def torch_reference(torch, case, x, g=None, second=False):
     return tuple(out)
 
 
-#: PyTorch 2.13's CPU kernels of these multiply by a float32 constant (1/6)
-#: even in float64, so they agree with the exact value to float32's eps only
-TORCH_FLOAT32_CONSTANTS = {"hardsigmoid", "hardswish"}
+#: PyTorch 2.13's CPU kernels of these multiply by a float32 constant (1/6;
+#: celu's backward by 1/alpha rounded to float32, so that celu'(0) is
+#: 0.99999998 for alpha = 1.35) even in float64, so they agree with the exact
+#: value to float32's eps only
+TORCH_FLOAT32_CONSTANTS = {"hardsigmoid", "hardswish", "celu"}
 
 #: |x| up to which PyTorch's smooth functions are accurate enough to compare
 TORCH_MODERATE = 10.0
