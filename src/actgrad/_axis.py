@@ -97,6 +97,9 @@ def _axis_functions(act: AxisActivation, form: AxisForm, ufunc):
     if form.kind == "f":
 
         def function(x, axis=-1, *, out=None, **ufunc_kwargs):
+            if (axis == -1 and out is None and type(x) is np.ndarray and not ufunc_kwargs
+                    and x.flags.c_contiguous and x.ndim):
+                return ufunc(x)  # the gufunc's own defaults: last axis, C order
             where = _elsewhere(act, form, (x,))
             if where is not None:
                 ax = normalize_axis_index(axis, np.ndim(x), name) - np.ndim(x)
@@ -238,6 +241,8 @@ def _channel_functions(act: AxisActivation, form: AxisForm, ufunc):
     if form.kind != "backward":
 
         def function(x, weight, **ufunc_kwargs):
+            if type(x) is np.ndarray and type(weight) is float:
+                return ufunc(x, weight, **ufunc_kwargs)  # one weight: nothing to shape
             where = _elsewhere(act, form, (x, weight))
             if where is not None:
                 return _compute_elsewhere(where, function, act, form, (x, weight), None, None,

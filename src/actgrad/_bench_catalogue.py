@@ -19,7 +19,6 @@ backward op, JAX's is jax.vjp.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import time

@@ -13,7 +13,6 @@ Backends come from ``ACTGRAD_TEST_BACKENDS`` (see xp_backends.py).
 
 from __future__ import annotations
 
-import os
 import pickle
 import subprocess
 import sys
@@ -29,21 +28,11 @@ from actgrad._table import ACTIVATIONS, FORMS
 from . import xp_backends
 
 BACKENDS = xp_backends.selected()
-EXPLICIT = bool(os.environ.get(xp_backends.ENV, "").strip())
 FUNCTIONS = [(act, form) for act in ACTIVATIONS for form in FORMS]
 DTYPES = ["float16", "float32", "float64", "int32", "bool"]
 
 
-@pytest.fixture(params=[b for b, _ in BACKENDS], ids=[b.name for b, _ in BACKENDS])
-def xp(request):
-    """One array library (the name follows the Array API habit)."""
-    backend = request.param
-    why = dict((b.name, w) for b, w in BACKENDS)[backend.name]
-    if why is not None:
-        if EXPLICIT:
-            pytest.fail(f"{xp_backends.ENV} asks for {backend.name}, but {why}")
-        pytest.skip(f"{backend.name}: {why}")
-    return backend
+xp = xp_backends.xp
 
 
 def param_sets(act):

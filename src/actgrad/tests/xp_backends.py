@@ -14,6 +14,7 @@ import importlib
 import os
 
 import numpy as np
+import pytest
 
 ENV = "ACTGRAD_TEST_BACKENDS"
 
@@ -225,3 +226,21 @@ def selected() -> list[tuple[Backend, str | None]]:
     else:
         chosen = list(ALL)
     return [(ALL[n], ALL[n].available()) for n in chosen]
+
+
+def _backend_fixture(request):
+    """One array library (the name follows the Array API habit); skipped where
+    it is not available, failed where ACTGRAD_TEST_BACKENDS asked for it."""
+    backend = request.param
+    why = dict((b.name, w) for b, w in _SELECTED)[backend.name]
+    if why is not None:
+        if os.environ.get(ENV, "").strip():
+            pytest.fail(f"{ENV} asks for {backend.name}, but {why}")
+        pytest.skip(f"{backend.name}: {why}")
+    return backend
+
+
+_SELECTED = selected()
+#: the ``xp`` fixture of the cross-backend tests: ``xp = xp_backends.xp``
+xp = pytest.fixture(params=[b for b, _ in _SELECTED],
+                    ids=[b.name for b, _ in _SELECTED])(_backend_fixture)
