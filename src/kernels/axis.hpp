@@ -458,27 +458,29 @@ struct log_softmax {
 // a * sigmoid(b), accurate to a few ulp for all a and b: sigmoid(b) is
 // 1 / (1 + e) for b >= 0 and e / (1 + e) for b < 0, e = exp(-|b|) <= 1; where
 // e would be subnormal, a * exp(b) is formed as (a * t) * t, t = exp(b / 2).
-// Both forms are computed and one selected: no branch, so the loops over a
-// row vectorise.
+// One exp per element, of -|b| or, where that would be subnormal, of -|b|/2
+// (the argument is selected, not the branch taken: the loops over a row
+// vectorise).
+template <class T> ACTGRAD_KERNEL T exp_or_half(T nb, bool tiny) {
+    return axis_exp(tiny ? nb / T(2) : nb);
+}
+
 template <class T> ACTGRAD_KERNEL T mul_sigmoid(T a, T b) {
     const T nb = -std::fabs(b);
-    const T t = axis_exp(nb / T(2));
-    const T e = axis_exp(nb);
-    const T usual = (b >= T(0) ? a : a * e) / (T(1) + e);
-    // where e is subnormal, 1 + e rounds to 1 for b > 0
-    const T tiny = b > T(0) ? a : (a * t) * t;
-    return nb < exp_subnormal_below<T> ? tiny : usual;
+    const bool tiny = nb < exp_subnormal_below<T>;
+    const T e = exp_or_half(nb, tiny);  // t = exp(b / 2) where tiny
+    // where tiny, 1 + e rounds to 1 for b > 0
+    return tiny ? (b > T(0) ? a : (a * e) * e) : (b >= T(0) ? a : a * e) / (T(1) + e);
 }
 
 // g * a * sigmoid'(b), with sigmoid'(b) = e / (1 + e)^2, e = exp(-|b|), which
 // keeps its digits in both tails (unlike s * (1 - s)).
 template <class T> ACTGRAD_KERNEL T mul_dsigmoid(T g, T a, T b) {
     const T nb = -std::fabs(b);
-    const T t = axis_exp(nb / T(2));
-    const T e = axis_exp(nb);
+    const bool tiny = nb < exp_subnormal_below<T>;
+    const T e = exp_or_half(nb, tiny);
     const T q = T(1) + e;
-    const T usual = (g * (e / (q * q))) * a;
-    return nb < exp_subnormal_below<T> ? (g * t) * (a * t) : usual;
+    return tiny ? (g * e) * (a * e) : (g * (e / (q * q))) * a;
 }
 
 // glu(x) = a * sigmoid(b), (a, b) the two halves of x along the axis.
