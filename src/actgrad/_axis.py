@@ -35,8 +35,8 @@ from ._xp_axis import prelu_weight_shape
 # The result dtype of one input dtype (by dtype.char): floats keep theirs,
 # bool and integers give float64.  Other kinds are left to the ufunc, which
 # raises TypeError naming the function and the dtype.
-_RESULT_DTYPE = {c: np.dtype(c) for c in "efdg"}
-_RESULT_DTYPE.update({c: np.dtype("d") for c in "?bBhHiIlLqQ"})
+RESULT_DTYPE = {c: np.dtype(c) for c in "efdg"}
+RESULT_DTYPE.update({c: np.dtype("d") for c in "?bBhHiIlLqQ"})
 
 
 def _array(x):
@@ -63,7 +63,7 @@ def _new_out(x, *others, shape=None):
         if type(other) is not np.ndarray:
             return None
         dtype = np.result_type(dtype, other.dtype)
-    result = _RESULT_DTYPE.get(dtype.char)
+    result = RESULT_DTYPE.get(dtype.char)
     if result is None:
         return None
     return np.empty_like(x, dtype=result, shape=shape)

@@ -28,8 +28,6 @@ import numpy as np
 
 from . import _protocols
 
-_RESULT_DTYPE = {c: np.dtype(c) for c in "efdg"}
-_RESULT_DTYPE.update({c: np.dtype("d") for c in "?bBhHiIlLqQ"})
 
 
 def adapter_for(act, form, arrays) -> str | None:
@@ -58,8 +56,10 @@ def compute(kind, numpy_function, act, form, arrays, axis):
 
 
 def _result_dtype(arrays):
+    from ._axis import RESULT_DTYPE  # at call time: _axis imports this module
+
     dtype = np.result_type(*(getattr(a, "dtype", np.asarray(a).dtype) for a in arrays))
-    return _RESULT_DTYPE.get(dtype.char, dtype)
+    return RESULT_DTYPE.get(dtype.char, dtype)
 
 
 # --- dask -------------------------------------------------------------------
@@ -74,7 +74,7 @@ def _dask(numpy_function, act, form, arrays, axis):
     nd = max(a.ndim for a in arrays)
     loop = "abcdefghijklmnopqrstuvwxyz"[:nd]
     x = arrays[-1]
-    core_length = {"f": x.shape[axis] // 2 if act.convention == "halves" else x.shape[axis]}
+    # the result's core axis: x's, but for glu's halved one ("O", new)
     out_core = "X" if form.kind == "backward" or act.convention == "axis" else "O"
     pairs = []
     for a, core in zip(arrays, "GX"[-len(arrays):]):
@@ -86,7 +86,7 @@ def _dask(numpy_function, act, form, arrays, axis):
     return da.blockwise(
         lambda *blocks: numpy_function(*blocks, axis=axis), "".join(out_index), *pairs,
         dtype=_result_dtype(arrays), concatenate=True,
-        new_axes={"O": core_length["f"]} if out_core == "O" else None,
+        new_axes={"O": x.shape[axis] // 2} if out_core == "O" else None,
         meta=np.empty((0,) * nd, _result_dtype(arrays)))
 
 

@@ -41,9 +41,14 @@ def _entries():
                 yield name, getattr(_ufuncs, name), form
 
 
+#: the attribute that holds a quantity's unit, per library
+_UNIT_ATTRIBUTE = {"pint": "units", "astropy": "unit"}
+
+
 def is_quantity(a) -> bool:
-    return type(a).__module__.partition(".")[0] in _REGISTER and hasattr(a, "unit" if
-        type(a).__module__.startswith("astropy") else "units")
+    """Whether `a` is a pint or astropy quantity (never imports either)."""
+    attribute = _UNIT_ATTRIBUTE.get(type(a).__module__.partition(".")[0])
+    return attribute is not None and hasattr(a, attribute)
 
 
 def split_units(a, name, what, keep_units=False):

@@ -17,6 +17,9 @@ library, with the result in the same library, on the same device:
   the JVP rules: ``jax.grad``, ``jax.jit``, ``jax.vmap`` all work through them.
 - CuPy: elementwise kernels compiled from the very C++ headers of the ufuncs
   (``actgrad._cupy``).
+- softmax, log_softmax, glu and prelu (``compute_axis``): the Array API row
+  kernels of ``_xp_axis`` on every backend; ``f`` inside an autograd.Function
+  (torch) or custom_jvp (JAX) whose rules are actgrad's backward passes.
 
 Parameters are constants: no gradient flows to them.
 """

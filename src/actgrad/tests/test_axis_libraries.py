@@ -382,3 +382,28 @@ def test_xarray_keeps_names_and_takes_numpy_operands():
     half = ag.glu(x)
     assert half.dims == x.dims and half.shape == (3, 2)
 
+
+
+def test_quantities_along_an_axis():
+    u = pytest.importorskip("astropy.units")
+    pint = pytest.importorskip("pint")
+    x = np.array([[1.0, 2.0, 3.0, 4.0]])
+    g = np.array([[0.5, -1.0, 2.0, 0.25]])
+    w = np.array([0.1, 0.2, 0.3, 0.4])
+    q = (x * 1000) * u.m / u.km  # dimensionless, scaled
+    np.testing.assert_allclose(ag.softmax(q).to_value(u.dimensionless_unscaled),
+                               ag.softmax(x), rtol=1e-15)
+    b = ag.log_softmax_backward(g * u.J, q)
+    assert b.unit == u.J
+    np.testing.assert_allclose(b.value, ag.log_softmax_backward(g, x), rtol=1e-15)
+    gi, gw = ag.prelu_backward(g * u.J, -q, w)
+    assert gi.unit == u.J and gw.unit == u.J
+    np.testing.assert_allclose(gw.value, ag.prelu_backward(g, -x, w)[1], rtol=1e-15)
+    with pytest.raises(u.UnitTypeError, match=r"actgrad\.glu: x must be dimensionless"):
+        ag.glu(x * u.m)
+    ureg = pint.UnitRegistry()
+    gi, gw = ag.prelu_backward(ureg.Quantity(g, "N"), ureg.Quantity(-x, ""), w)
+    assert gi.units == ureg.N and gw.units == ureg.N
+    np.testing.assert_allclose(gw.magnitude, ag.prelu_backward(g, -x, w)[1], rtol=1e-15)
+    with pytest.raises(pint.DimensionalityError, match="x must be dimensionless"):
+        ag.prelu_backward(g, ureg.Quantity(x, "m"), w)
