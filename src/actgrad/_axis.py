@@ -97,8 +97,8 @@ def _axis_functions(act: AxisActivation, form: AxisForm, ufunc):
     if form.kind == "f":
 
         def function(x, axis=-1, *, out=None, **ufunc_kwargs):
-            if (axis == -1 and out is None and type(x) is np.ndarray and not ufunc_kwargs
-                    and x.flags.c_contiguous and x.ndim):
+            if (type(x) is np.ndarray and type(axis) is int and axis == -1 and out is None
+                    and not ufunc_kwargs and x.flags.c_contiguous and x.ndim):
                 return ufunc(x)  # the gufunc's own defaults: last axis, C order
             where = _elsewhere(act, form, (x,))
             if where is not None:

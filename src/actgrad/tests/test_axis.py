@@ -652,6 +652,8 @@ def test_axis_errors(name):
         f(np.float64(3.0))
     with pytest.raises(TypeError):
         f(np.ones(4), axis=1.0)
+    with pytest.raises(TypeError):
+        f(np.ones(4), axis=-1.0)  # not taken for the default axis either
 
 
 def test_glu_odd_axis():
