@@ -69,17 +69,22 @@ def _special(xp, nan, masked, masked_value, value):
     return xp.where(nan, math.nan, xp.where(masked, masked_value, value))
 
 
+def _softmax(xp, x, axis):
+    """(s, nan rows, masked rows)."""
+    nan, masked, _, _, e, tops, rest = _rows(xp, x, axis)
+    return e / (tops + rest), nan, masked
+
+
 class softmax:
     @staticmethod
     def _f(xp, x, axis):
-        nan, masked, _, _, e, tops, rest = _rows(xp, x, axis)
-        return _special(xp, nan, masked, 0.0, e / (tops + rest))
+        s, nan, masked = _softmax(xp, x, axis)
+        return _special(xp, nan, masked, 0.0, s)
 
     @staticmethod
     def _backward(xp, g, x, axis):
         # grad_x = s * (g - sum(g * s)), 0 where s is 0 whatever g.
-        nan, masked, _, _, e, tops, rest = _rows(xp, x, axis)
-        s = e / (tops + rest)
+        s, nan, masked = _softmax(xp, x, axis)
         gs = xp.sum(select_backward(xp, g, s), axis=axis, keepdims=True)
         return _special(xp, nan, masked, 0.0, select_backward(xp, g - gs, s))
 
@@ -97,21 +102,16 @@ class log_softmax:
         return _special(xp, nan, masked, -math.inf, (hi - lse) + lo)
 
     @staticmethod
-    def _softmax_and_special(xp, x, axis):
-        nan, masked, _, _, e, tops, rest = _rows(xp, x, axis)
-        return e / (tops + rest), nan, masked
-
-    @staticmethod
     def _backward(xp, g, x, axis):
         # grad_x = g - s * sum(g): g itself where s is 0.
-        s, nan, masked = log_softmax._softmax_and_special(xp, x, axis)
+        s, nan, masked = _softmax(xp, x, axis)
         total = xp.sum(g, axis=axis, keepdims=True)
         return _special(xp, nan, masked, 0.0, g - select_backward(xp, total, s))
 
     @staticmethod
     def _jvp(xp, t, x, axis):
         # The transpose of the backward pass: t - sum(s * t).
-        s, nan, masked = log_softmax._softmax_and_special(xp, x, axis)
+        s, nan, masked = _softmax(xp, x, axis)
         return _special(xp, nan, masked, 0.0,
                         t - xp.sum(select_backward(xp, t, s), axis=axis, keepdims=True))
 

@@ -338,6 +338,23 @@ ACTGRAD_KERNEL void exp_blocks(const X &x, index_t n, T m, Body &&body) {
     }
 }
 
+// Pass 2 parks the terms e of a block in the output where it may (scratch);
+// pass 3 maps every term e_i to out_i = fn(i, e_i), reading e_i back from the
+// output or, where it was not parked, recomputing it from x.
+template <class T, class Out> ACTGRAD_KERNEL void park_terms(const Out &out, index_t start, int len, const T *e) {
+    if (out.scratch()) {
+        for (int k = 0; k < len; ++k) out.set(start + k, e[k]);
+    }
+}
+template <class T, class X, class Out, class Fn>
+ACTGRAD_KERNEL void map_terms(const X &x, const Out &out, index_t n, T m, Fn &&fn) {
+    if (out.scratch()) {
+        for (index_t i = 0; i < n; ++i) out.set(i, fn(i, out.get(i)));
+    } else {
+        for (index_t i = 0; i < n; ++i) out.set(i, fn(i, exp_from_max(T(x[i]), m)));
+    }
+}
+
 // The special rows, shared by all four softmax kernels.  Returns true when the
 // row is done: NaN anywhere in x gives a NaN row; a row of -inf (fully masked)
 // gives `masked` (0 for softmax and both backward passes, -inf for log_softmax).
@@ -360,20 +377,13 @@ struct softmax {
     template <class T, class X, class Out> ACTGRAD_KERNEL static void f(const X &x, const Out &out, index_t n) {
         const RowMax<T> r = row_max<T>(x, n);
         if (special_row(r, out, n, T(0))) return;
-        const bool keep = out.scratch();
         RowSum<T> sum;
         exp_blocks(x, n, r.m, [&](index_t start, int len, const T *v, const T *e) ACTGRAD_LAMBDA {
             sum.add_block(v, e, len, r.m);
-            if (keep) {
-                for (int k = 0; k < len; ++k) out.set(start + k, e[k]);
-            }
+            park_terms(out, start, len, e);
         });
         const T z = sum.total();
-        if (keep) {
-            for (index_t i = 0; i < n; ++i) out.set(i, out.get(i) / z);
-        } else {
-            for (index_t i = 0; i < n; ++i) out.set(i, exp_from_max(T(x[i]), r.m) / z);
-        }
+        map_terms(x, out, n, r.m, [&](index_t, T e) ACTGRAD_LAMBDA { return e / z; });
     }
 
     // grad_x = s * (g - sum(g * s)).  Where s is 0 the result is 0, whatever g.
@@ -381,7 +391,6 @@ struct softmax {
     ACTGRAD_KERNEL static void backward(const G &g, const X &x, const Out &out, index_t n) {
         const RowMax<T> r = row_max<T>(x, n);
         if (special_row(r, out, n, T(0))) return;
-        const bool keep = out.scratch();
         RowSum<T> sum;
         LaneSum<T> dot;  // sum of g * e
         exp_blocks(x, n, r.m, [&](index_t start, int len, const T *v, const T *e) ACTGRAD_LAMBDA {
@@ -389,21 +398,14 @@ struct softmax {
             for (int k = 0; k < len; ++k) ge[k] = e[k] == T(0) ? T(0) : T(g[start + k]) * e[k];
             sum.add_block(v, e, len, r.m);
             dot.add_block(ge, len);
-            if (keep) {
-                for (int k = 0; k < len; ++k) out.set(start + k, e[k]);
-            }
+            park_terms(out, start, len, e);
         });
         const T z = sum.total();
         const T gs = dot.value() / z;  // sum(g * s)
-        auto grad = [&](index_t i, T e) ACTGRAD_LAMBDA {
+        map_terms(x, out, n, r.m, [&](index_t i, T e) ACTGRAD_LAMBDA {
             const T s = e / z;
             return s == T(0) ? T(0) : s * (T(g[i]) - gs);
-        };
-        if (keep) {
-            for (index_t i = 0; i < n; ++i) out.set(i, grad(i, out.get(i)));
-        } else {
-            for (index_t i = 0; i < n; ++i) out.set(i, grad(i, exp_from_max(T(x[i]), r.m)));
-        }
+        });
     }
 };
 
@@ -428,7 +430,6 @@ struct log_softmax {
     ACTGRAD_KERNEL static void backward(const G &g, const X &x, const Out &out, index_t n) {
         const RowMax<T> r = row_max<T>(x, n);
         if (special_row(r, out, n, T(0))) return;
-        const bool keep = out.scratch();
         RowSum<T> sum;
         LaneSum<T> gsum;
         exp_blocks(x, n, r.m, [&](index_t start, int len, const T *v, const T *e) ACTGRAD_LAMBDA {
@@ -436,22 +437,15 @@ struct log_softmax {
             for (int k = 0; k < len; ++k) gv[k] = g[start + k];
             sum.add_block(v, e, len, r.m);
             gsum.add_block(gv, len);
-            if (keep) {
-                for (int k = 0; k < len; ++k) out.set(start + k, e[k]);
-            }
+            park_terms(out, start, len, e);
         });
         const T z = sum.total();
         const T gt = gsum.value();
-        auto grad = [&](index_t i, T e) ACTGRAD_LAMBDA {
+        map_terms(x, out, n, r.m, [&](index_t i, T e) ACTGRAD_LAMBDA {
             const T s = e / z;
             const T gi = g[i];
             return s == T(0) ? gi : gi - s * gt;
-        };
-        if (keep) {
-            for (index_t i = 0; i < n; ++i) out.set(i, grad(i, out.get(i)));
-        } else {
-            for (index_t i = 0; i < n; ++i) out.set(i, grad(i, exp_from_max(T(x[i]), r.m)));
-        }
+        });
     }
 };
 
