@@ -153,8 +153,44 @@ JAX_AXIS = {"softmax": "jax.nn.softmax", "log_softmax": "jax.nn.log_softmax",
             "glu": "jax.nn.glu"}
 
 
-def axis_rows(name, dtype, n, x, g, floor, sp, peers):
-    """The timing ratios of one axis function, f and backward, rows of ROW."""
+def elementwise_rows(name, x, g, out, idioms, peers):
+    """(form, {implementation: median seconds}) for f and f' of one activation."""
+    for form in ("f", "grad"):
+        row = {}
+        fn = getattr(ag, name + ("" if form == "f" else "_grad"))
+        row["actgrad"] = timeit(lambda: fn(x, out=out))
+        idiom = idioms.get(name, (None, None))[form == "grad"]
+        if idiom is not None:
+            with np.errstate(all="ignore"):
+                row["numpy"] = timeit(lambda: idiom(x), repeat=3)
+        if "numexpr" in peers and NUMEXPR.get(name, (None, None))[form == "grad"]:
+            ne = peers["numexpr"]
+            expr = NUMEXPR[name][form == "grad"]
+            row["numexpr"] = timeit(lambda: ne.evaluate(expr, local_dict={"x": x}), repeat=3)
+        if "torch" in peers and name in TORCH:
+            torch = peers["torch"]
+            import torch.nn.functional as F
+            tx = torch.from_numpy(x)
+            tg = torch.from_numpy(g)
+            src = TORCH[name][form == "grad"]
+            if src is not None:
+                code = eval("lambda x, g: " + src, {"torch": torch, "F": F})
+                row["torch"] = timeit(lambda: code(tx, tg), repeat=3)
+        if "jax" in peers and name in JAX:
+            jax = peers["jax"]
+            import jax.numpy as jnp
+            f = eval(JAX[name], {"jax": jax, "jnp": jnp})
+            if form == "grad":
+                f = jax.vmap(jax.grad(f))
+            jf = jax.jit(f)
+            jx = jnp.asarray(x)
+            row["jax"] = timeit(lambda: jf(jx).block_until_ready(), repeat=3)
+        yield form, row
+
+
+def axis_rows(name, x, g, sp, peers):
+    """(form, {implementation: median seconds}) for f and the backward pass of
+    one axis function, on rows of ROW."""
     x = x.reshape(-1, ROW)
     g_full = g.reshape(-1, ROW)
     g = g_full[:, :ROW // 2] if name == "glu" else g_full
@@ -243,44 +279,11 @@ def run(sizes=(1e6, 1e7), dtypes=("float32", "float64"), names=(), no_peers=Fals
             out = np.empty_like(x)
             floor = timeit(lambda: np.copyto(out, x))
             for name in names:
-                if name in AXIS:
-                    if n % ROW:
-                        continue
-                    for form, row in axis_rows(name, dtype, n, x, g, floor, sp, peers):
-                        print(f"{name:<12} {form:<5} {dtype:<8} {n:>5.0e} " + " ".join(
-                            f"{row[c] / floor:8.2f}" if c in row else f"{'-':>8}" for c in cols),
-                            flush=True)
+                if name in AXIS and n % ROW:
                     continue
-                for form in ("f", "grad"):
-                    row = {}
-                    fn = getattr(ag, name + ("" if form == "f" else "_grad"))
-                    row["actgrad"] = timeit(lambda: fn(x, out=out))
-                    idiom = idioms.get(name, (None, None))[form == "grad"]
-                    if idiom is not None:
-                        with np.errstate(all="ignore"):
-                            row["numpy"] = timeit(lambda: idiom(x), repeat=3)
-                    if "numexpr" in peers and NUMEXPR.get(name, (None, None))[form == "grad"]:
-                        ne = peers["numexpr"]
-                        expr = NUMEXPR[name][form == "grad"]
-                        row["numexpr"] = timeit(lambda: ne.evaluate(expr, local_dict={"x": x}), repeat=3)
-                    if "torch" in peers and name in TORCH:
-                        torch = peers["torch"]
-                        import torch.nn.functional as F  # noqa: F401
-                        tx = torch.from_numpy(x)
-                        tg = torch.from_numpy(g)
-                        src = TORCH[name][form == "grad"]
-                        if src is not None:
-                            code = eval("lambda x, g: " + src, {"torch": torch, "F": F})
-                            row["torch"] = timeit(lambda: code(tx, tg), repeat=3)
-                    if "jax" in peers and name in JAX:
-                        jax = peers["jax"]
-                        import jax.numpy as jnp
-                        f = eval(JAX[name], {"jax": jax, "jnp": jnp})
-                        if form == "grad":
-                            f = jax.vmap(jax.grad(f))
-                        jf = jax.jit(f)
-                        jx = jnp.asarray(x)
-                        row["jax"] = timeit(lambda: jf(jx).block_until_ready(), repeat=3)
+                rows = (axis_rows(name, x, g, sp, peers) if name in AXIS
+                        else elementwise_rows(name, x, g, out, idioms, peers))
+                for form, row in rows:
                     print(f"{name:<12} {form:<5} {dtype:<8} {n:>5.0e} " + " ".join(
                         f"{row[c] / floor:8.2f}" if c in row else f"{'-':>8}" for c in cols),
                         flush=True)
