@@ -214,7 +214,7 @@ def _prelu_weight(name, x_shape, weight, *, for_broadcast):
         weight = np.asarray(weight)
     # a quantity stays one (pint would strip its unit in np.asarray)
     w = weight if _protocols.is_quantity(weight) else np.asarray(weight)
-    if w.dtype.kind not in "biuf":
+    if w.dtype.kind not in "biuf" and w.dtype.name != "bfloat16":
         # Let the ufunc raise its TypeError naming the function and dtype.
         return w if for_broadcast else w.reshape(-1)
     shape = prelu_weight_shape(name, x_shape, w.shape)

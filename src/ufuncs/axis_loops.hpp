@@ -9,7 +9,7 @@
 //                     signature (see the table's AxisForm.signature);
 //   GufuncLoop        the outer loop over the broadcast (non-core) dimensions.
 //
-// float16 is computed in float32 and rounded once; integer and bool inputs
+// float16 and bfloat16 are computed in float32 and rounded once; integer and bool inputs
 // are computed in float64, as in loops.hpp.
 #pragma once
 
@@ -256,6 +256,9 @@ template <class Op> LoopSet make_gufunc_loops() {
     add_gufunc_loop<Op, float, float, float>(set, NPY_FLOAT, NPY_FLOAT);
     add_gufunc_loop<Op, double, double, double>(set, NPY_DOUBLE, NPY_DOUBLE);
     add_gufunc_loop<Op, long double, long double, long double>(set, NPY_LONGDOUBLE, NPY_LONGDOUBLE);
+    // bfloat16 rows are read into float32 and rounded once on the way out.
+    set.bfloat16_function = &GufuncLoop<Op, bfloat16, float, bfloat16>::run;
+    set.bfloat16_types.assign(std::size_t(Op::n_in + Op::n_out), -1);
     return set;
 }
 

@@ -10,6 +10,9 @@
 //             strided or converted (float16, integer) inputs into small
 //             contiguous buffers, run Kernel on them and scatter the result.
 //   LoopSet   collects the (function, type signature) pairs of one ufunc.
+//
+// Loop::run splits a loop over many elements across actgrad's thread pool
+// (pool.hpp) when the caller allowed more than one thread.
 #pragma once
 
 #define PY_SSIZE_T_CLEAN
@@ -17,6 +20,8 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <deque>
 #include <tuple>
 #include <type_traits>
@@ -30,6 +35,7 @@
 
 #include "forms.hpp"
 #include "isa.hpp"
+#include "pool.hpp"
 
 namespace actgrad {
 
@@ -47,6 +53,32 @@ template <class C, class O> inline void store(char *p, C v) {
 }
 template <> inline void store<float, npy_half>(char *p, float v) {
     *reinterpret_cast<npy_half *>(p) = npy_float_to_half(v);
+}
+
+// bfloat16 (ml_dtypes.bfloat16, a NumPy user dtype) is the top half of a
+// float32: loaded exactly by a shift, computed in float32 and rounded once to
+// nearest even on the way out.  A NaN stays a NaN of the same sign (quiet,
+// with the top of its payload), which the rounding add could otherwise turn
+// into an infinity.
+struct bfloat16 {
+    std::uint16_t bits;
+};
+template <> inline float load<bfloat16, float>(const char *p) {
+    std::uint16_t b;
+    std::memcpy(&b, p, sizeof b);
+    const std::uint32_t u = std::uint32_t(b) << 16;
+    float v;
+    std::memcpy(&v, &u, sizeof v);
+    return v;
+}
+template <> inline void store<float, bfloat16>(char *p, float v) {
+    std::uint32_t u;
+    std::memcpy(&u, &v, sizeof u);
+    const std::uint16_t b =
+        (u & 0x7fffffffu) > 0x7f800000u
+            ? std::uint16_t((u >> 16) | 0x0040u)
+            : std::uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+    std::memcpy(p, &b, sizeof b);
 }
 
 // Parameters always arrive as float64 and are rounded once to the compute type.
@@ -148,11 +180,36 @@ struct Loop {
     using K = Kernel<Op, C, NP>;
 
     static void run(char **args, npy_intp const *dims, npy_intp const *steps, void *) {
-        run_impl(args, dims[0], steps, std::make_index_sequence<NA>{},
-                 std::make_index_sequence<NP>{});
+        const npy_intp n = dims[0];
+        const npy_intp parts = parallel_parts(n);
+        Job job{args, n, steps, parts};
+        if (parts <= 1 || !pool_instance()->run(&run_part, &job, parts)) {
+            run_impl(args, n, steps, std::make_index_sequence<NA>{},
+                     std::make_index_sequence<NP>{});
+        }
         // Ordered compares on NaN set the invalid flag; every result here is
         // already what the contract asks for, so no warning may escape.
         npy_clear_floatstatus_barrier(reinterpret_cast<char *>(args));
+    }
+
+    // One thread's share of a loop split by the pool: elements [begin, end).
+    struct Job {
+        char **args;
+        npy_intp n;
+        npy_intp const *steps;
+        npy_intp parts;
+    };
+    static void run_part(void *context, npy_intp part) {
+        const Job &job = *static_cast<const Job *>(context);
+        char *const out = job.args[NA + NP];
+        const npy_intp out_step = job.steps[NA + NP];
+        const npy_intp begin = part_start(job.n, job.parts, part, out, out_step);
+        const npy_intp end = part_start(job.n, job.parts, part + 1, out, out_step);
+        if (end <= begin) return;
+        std::array<char *, NA + NP + 1> args;
+        for (std::size_t k = 0; k < NA + NP + 1; ++k) args[k] = job.args[k] + begin * job.steps[k];
+        run_impl(args.data(), end - begin, job.steps, std::make_index_sequence<NA>{},
+                 std::make_index_sequence<NP>{});
     }
 
     template <std::size_t... A, std::size_t... P>
@@ -213,6 +270,11 @@ struct LoopSet {
     std::vector<char> types;
     int n_in = 0;
     int n_out = 1;
+    // The bfloat16 loop, registered for ml_dtypes' type number when a
+    // bfloat16 array first arrives (module.cpp); in bfloat16_types, -1
+    // stands for that type number.
+    PyUFuncGenericFunction bfloat16_function = nullptr;
+    std::vector<int> bfloat16_types;
 };
 
 // A storage type with its NumPy type code (npy_bool and npy_ubyte share a C type).
@@ -259,6 +321,10 @@ LoopSet make_loops() {
     add_loop<Op, float, float, float, NP>(set, NPY_FLOAT, NPY_FLOAT);
     add_loop<Op, double, double, double, NP>(set, NPY_DOUBLE, NPY_DOUBLE);
     add_loop<Op, long double, long double, long double, NP>(set, NPY_LONGDOUBLE, NPY_LONGDOUBLE);
+    set.bfloat16_function = &Loop<Op, bfloat16, float, bfloat16, NP>::run;
+    set.bfloat16_types.assign(Op::n_arrays, -1);
+    set.bfloat16_types.insert(set.bfloat16_types.end(), NP, NPY_DOUBLE);
+    set.bfloat16_types.push_back(-1);
     return set;
 }
 
