@@ -242,6 +242,8 @@ def _channel_functions(act: AxisActivation, form: AxisForm, ufunc):
 
         def function(x, weight, **ufunc_kwargs):
             if type(x) is np.ndarray and type(weight) is float:
+                if x.dtype.kind == "V":  # bfloat16: a float would pick the float32 loop
+                    weight = np.asarray(weight, x.dtype)
                 return ufunc(x, weight, **ufunc_kwargs)  # one weight: nothing to shape
             where = _elsewhere(act, form, (x, weight))
             if where is not None:
