@@ -717,6 +717,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "ones, then softmax, log_softmax and glu)")
     parser.add_argument("--no-peers", action="store_true",
                         help="with --catalogue: time actgrad and the NumPy idiom only")
+    parser.add_argument("--threads", type=int, metavar="N", default=1,
+                        help="with --catalogue: run actgrad's loops on N threads, pinned to N "
+                             "cores (default 1); the peers keep one thread")
     parser.add_argument("--isa", metavar="LEVEL",
                         help="run actgrad's loops with this instruction set: baseline, avx2 "
                              "or avx512 (default: the best this CPU supports; the "
@@ -749,8 +752,11 @@ def run_cli(args: argparse.Namespace) -> int:
     if args.catalogue:
         from . import _bench_catalogue
 
+        if args.threads < 1:
+            print("actgrad bench: --threads must be at least 1", file=sys.stderr)
+            return 2
         return _bench_catalogue.run(sorted(sizes or (10**6, 10**7)), dtypes,
-                                    _split(args.functions), args.no_peers)
+                                    _split(args.functions), args.no_peers, args.threads)
     settings = Settings()
     if args.quick:
         settings = Settings(target=0.002, repeats=3, large_repeats=1, slow_repeats=1)

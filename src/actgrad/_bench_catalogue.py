@@ -229,14 +229,17 @@ def axis_rows(name, x, g, sp, peers):
         yield form, row
 
 
-def pin_to_one_core():
-    """Pin this process to one CPU, so that PyTorch and JAX (imported later) use one core."""
+def pin_to_cores(n=1):
+    """Pin this process to n CPUs (one by default), so that PyTorch and JAX
+    (imported later) use one core and actgrad's threads at most n."""
     if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        cpus = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, set(cpus[:n]))
 
 
-def run(sizes=(1e6, 1e7), dtypes=("float32", "float64"), names=(), no_peers=False):
-    pin_to_one_core()
+def run(sizes=(1e6, 1e7), dtypes=("float32", "float64"), names=(), no_peers=False, threads=1):
+    pin_to_cores(threads)
+    ag.set_num_threads(threads)
     try:
         import scipy.special as sp
     except ImportError:
@@ -268,7 +271,7 @@ def run(sizes=(1e6, 1e7), dtypes=("float32", "float64"), names=(), no_peers=Fals
     names = list(names) or ([a.name for a in ag._table.ACTIVATIONS if a.tolerance_ulp > 0]
                             + list(AXIS))
     cols = ["actgrad", "numpy", "numexpr", "torch", "jax"]
-    print(f"actgrad's loops: {ag._ufuncs._get_isa()}")
+    print(f"actgrad's loops: {ag._ufuncs._get_isa()}, {threads} thread(s)")
     print(f"{'function':<12} {'form':<5} {'dtype':<8} {'n':>5} " + " ".join(f"{c:>8}" for c in cols)
           + "   (time / np.copyto)")
     for dtype in dtypes:

@@ -419,7 +419,8 @@ def test_public_names_cover_the_table():
     assert set(PUBLIC_NAMES) == expected
     assert len(PUBLIC_NAMES) == len(set(PUBLIC_NAMES))
     along_axis = {act.function_name(form) for act in AXIS_ACTIVATIONS for form in act.forms}
-    assert set(ag.__all__) == expected | along_axis | {"ufuncs", "register_quantity_types"}
+    assert set(ag.__all__) == expected | along_axis | {
+        "ufuncs", "register_quantity_types", "set_num_threads", "get_num_threads", "threads"}
 
 
 @pytest.mark.parametrize("case, form", CASE_FORM_PARAMS)
