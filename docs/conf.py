@@ -42,7 +42,7 @@ html_css_files = ["actgrad.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    "secondary_sidebar_items": ["page-toc"],
+    "secondary_sidebar_items": {"**": ["page-toc"], "api/index": [], "index": []},
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
@@ -56,6 +56,7 @@ numpydoc_xref_param_type = False
 numpydoc_class_members_toctree = False
 autosummary_generate = False
 autodoc_typehints = "none"
+add_function_parentheses = False
 
 # the included benchmark output starts its headings at level 4
 suppress_warnings = ["myst.header"]

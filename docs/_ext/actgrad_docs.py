@@ -158,15 +158,16 @@ def _index() -> str:
     lines = [".. list-table:: Elementwise activations: f, f', f'' and the backward pass",
              "   :header-rows: 1", "   :widths: 14 22 36 28", "",
              "   * - activation", "     - parameters", "     - f(x)", "     - forms"]
+    label = {"": "f", "_grad": "f'", "_grad2": "f''", "_backward": "backward"}
     for act in ACTIVATIONS:
-        forms = " ".join(f":func:`{f.suffix or 'f'} <{act.function_name(f)}>`" for f in FORMS)
+        forms = " ".join(f":func:`{label[f.suffix]} <{act.function_name(f)}>`" for f in FORMS)
         lines += [f"   * - :func:`{act.name}`", f"     - {_params_text(act)}",
                   f"     - ``{act.formula}``", f"     - {forms}"]
     lines += ["", ".. list-table:: Along an axis", "   :header-rows: 1",
               "   :widths: 14 58 28", "",
               "   * - activation", "     - summary", "     - forms"]
     for act in AXIS_ACTIVATIONS:
-        forms = " ".join(f":func:`{f.suffix or 'f'} <{act.function_name(f)}>`"
+        forms = " ".join(f":func:`{f.suffix.lstrip('_') or 'f'} <{act.function_name(f)}>`"
                          for f in act.forms)
         lines += [f"   * - :func:`{act.name}`", f"     - {act.summary}", f"     - {forms}"]
     pages = [n for n in ag.__all__ if n != "ufuncs"] + ["ufuncs"]
