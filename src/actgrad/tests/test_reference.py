@@ -291,7 +291,7 @@ def test_relu_of_negative_zero_is_positive_zero(dtype):
 
     x = np.full(9, -0.0, dtype)
     assert_identical(ag.relu(x), np.zeros(9, dtype))  # its docstring: f(-0.0) = +0.0
-    assert_identical(ag.relu_grad(x), np.zeros(9, dtype))  # SPEC: relu_grad(-0.0) == 0
+    assert_identical(ag.relu_grad(x), np.zeros(9, dtype))  # docs/contract.rst "-0.0"
 
 
 @pytest.mark.parametrize("dtype", ALL_FLOATS)
