@@ -1,5 +1,5 @@
 // Stress test of src/ufuncs/pool.hpp under the sanitizers (no Python needed):
-//   g++ -std=c++17 -O1 -g -fsanitize=thread -Isrc/ufuncs -I$(python -c "import numpy; print(numpy.get_include())") \
+//   g++ -std=c++17 -O1 -g -fsanitize=thread -Isrc/ufuncs -I$(python -c "import numpy; print(numpy.get_include())")
 //       -I$(python -c "import sysconfig; print(sysconfig.get_paths()['include'])") tools/pool_stress.cpp -o /tmp/pool_stress -lpthread
 //   TSAN_OPTIONS=die_after_fork=0 /tmp/pool_stress   (or -fsanitize=address,undefined, ASAN_OPTIONS=detect_leaks=0:
 //   the pool is leaked on purpose)
@@ -19,9 +19,10 @@ static void task(void *c, npy_intp p) {
 }
 static int job(npy_intp n) {
     std::vector<int> v(n, 0);
-    npy_intp parts = parallel_parts(n);
+    const int threads = num_threads.load();
+    npy_intp parts = parallel_parts(n, threads);
     Ctx c{&v, n, parts};
-    if (parts <= 1 || !pool_instance()->run(&task, &c, parts)) {
+    if (parts <= 1 || !pool_instance()->run(&task, &c, parts, threads)) {
         Ctx alone{&v, n, 1};
         task(&alone, 0);
     }

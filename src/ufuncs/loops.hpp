@@ -145,9 +145,12 @@ struct Kernel {
 
     // uniform() on contiguous arrays, with streaming stores when the output
     // is large: chunks are computed into a buffer in L1 and streamed out.
-    static void contiguous(int isa, const C *const *in, const C *param, C *out, npy_intp n) {
+    // `whole` is the length of the whole loop that [out, out + n) is a part
+    // of (the threads' parts of a large output are streamed too).
+    static void contiguous(int isa, const C *const *in, const C *param, C *out, npy_intp n,
+                           npy_intp whole) {
         const UniformFn run = uniform(isa);
-        const std::size_t bytes = std::size_t(n) * sizeof(C);
+        const std::size_t bytes = std::size_t(whole) * sizeof(C);
         const std::uintptr_t addr = reinterpret_cast<std::uintptr_t>(out);
         if (!StreamCopy::available || bytes < stream_min_bytes || addr % sizeof(C) != 0) {
             run(in, param, out, n);
@@ -181,10 +184,11 @@ struct Loop {
 
     static void run(char **args, npy_intp const *dims, npy_intp const *steps, void *) {
         const npy_intp n = dims[0];
-        const npy_intp parts = parallel_parts(n);
+        const int threads = num_threads.load(std::memory_order_relaxed);
+        const npy_intp parts = parallel_parts(n, threads);
         Job job{args, n, steps, parts};
-        if (parts <= 1 || !pool_instance()->run(&run_part, &job, parts)) {
-            run_impl(args, n, steps, std::make_index_sequence<NA>{},
+        if (parts <= 1 || !pool_instance()->run(&run_part, &job, parts, threads)) {
+            run_impl(args, n, n, steps, std::make_index_sequence<NA>{},
                      std::make_index_sequence<NP>{});
         }
         // Ordered compares on NaN set the invalid flag; every result here is
@@ -208,24 +212,26 @@ struct Loop {
         if (end <= begin) return;
         std::array<char *, NA + NP + 1> args;
         for (std::size_t k = 0; k < NA + NP + 1; ++k) args[k] = job.args[k] + begin * job.steps[k];
-        run_impl(args.data(), end - begin, job.steps, std::make_index_sequence<NA>{},
+        run_impl(args.data(), end - begin, job.n, job.steps, std::make_index_sequence<NA>{},
                  std::make_index_sequence<NP>{});
     }
 
     template <std::size_t... A, std::size_t... P>
-    ACTGRAD_INLINE static void run_impl(char **args, npy_intp n, npy_intp const *steps,
+    ACTGRAD_INLINE static void run_impl(char **args, npy_intp n, npy_intp whole,
+                                        npy_intp const *steps,
                                         std::index_sequence<A...>, std::index_sequence<P...>) {
         char *out = args[NA + NP];
         const npy_intp out_step = steps[NA + NP];
         const bool uniform = ((steps[NA + P] == 0) && ... && true);
         std::array<C, NP + 1> scalar{load<ParamStorage, C>(args[NA + P])..., C(0)};
         const int isa = current_isa();
+        (void)whole;
         if constexpr (std::is_same_v<S, C> && std::is_same_v<O, C>) {
             const bool contiguous = ((steps[A] == npy_intp(sizeof(S))) && ... && true) &&
                                     out_step == npy_intp(sizeof(O));
             if (contiguous && uniform) {
                 const std::array<const C *, NA> in{reinterpret_cast<const C *>(args[A])...};
-                K::contiguous(isa, in.data(), scalar.data(), reinterpret_cast<C *>(out), n);
+                K::contiguous(isa, in.data(), scalar.data(), reinterpret_cast<C *>(out), n, whole);
                 return;
             }
         }

@@ -1,8 +1,8 @@
 // The opt-in thread pool of the elementwise loops (actgrad.set_num_threads).
 //
 // A loop over at least `parallel_min` elements, called while more than one
-// thread is allowed, is split into contiguous ranges, one per thread; the
-// calling thread computes the first and persistent workers the others.
+// thread is allowed, is split into contiguous ranges, a few per thread; the
+// calling thread and persistent workers claim them in turn.
 // Every result is elementwise, so the bits do not depend on the split; the
 // ranges still start at 64-byte boundaries of the output, so that each
 // thread's streaming stores and vector loops see whole cache lines.
@@ -39,23 +39,25 @@ inline constexpr int max_threads = 1024;
 
 // Loops over fewer elements stay on the calling thread: waking a worker
 // costs some microseconds, as much as the cheapest kernels take for ~10^5
-// elements.  Each thread gets at least parallel_min / 2 elements.
+// elements.
 inline std::atomic<npy_intp> parallel_min{npy_intp(1) << 17};
 
 class Pool {
   public:
     using Task = void (*)(void *context, npy_intp part);
 
-    // Run task(context, p) for p in [0, parts): part 0 on the calling thread,
-    // the others on workers.  False (nothing run) when the pool is busy.
-    bool run(Task task, void *context, npy_intp parts) {
+    // Run task(context, p) for p in [0, parts) on the calling thread and
+    // threads - 1 workers, each claiming the next part when done with one
+    // (so a thread that the OS preempts leaves its parts to the others).
+    // False (nothing run) when the pool is busy.
+    bool run(Task task, void *context, npy_intp parts, int threads) {
         std::unique_lock<std::mutex> job(job_mutex_, std::try_to_lock);
         if (!job.owns_lock()) return false;
         std::uint64_t job_generation;
         {
             std::unique_lock<std::mutex> lock(mutex_);
             if (stopping_) return false;
-            grow(int(parts) - 1);
+            grow(threads - 1);
             task_ = task;
             context_ = context;
             parts_ = parts;
@@ -188,12 +190,16 @@ inline void pool_shutdown() {
     if (pool != nullptr) pool->stop();  // the Pool itself is leaked on purpose
 }
 
-// How many parts a loop over n elements is split into.
-inline npy_intp parallel_parts(npy_intp n) {
-    const int threads = num_threads.load(std::memory_order_relaxed);
+// Parts per thread: a few, so that the threads balance their loads.
+inline constexpr npy_intp parts_per_thread = 4;
+
+// How many parts a loop over n elements on `threads` threads is split into
+// (1: not split).  Each part has at least parallel_min / 8 elements.
+inline npy_intp parallel_parts(npy_intp n, int threads) {
     const npy_intp min = parallel_min.load(std::memory_order_relaxed);
     if (threads <= 1 || n < min) return 1;
-    return std::max<npy_intp>(1, std::min<npy_intp>(threads, n / std::max<npy_intp>(1, min / 2)));
+    return std::max<npy_intp>(
+        1, std::min<npy_intp>(threads * parts_per_thread, n / std::max<npy_intp>(1, min / 8)));
 }
 
 // Split [0, n) into `parts` ranges whose starts (but the first) put the

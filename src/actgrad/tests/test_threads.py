@@ -186,7 +186,12 @@ def test_exit_while_threads_run():
     assert _run(code).strip() == "ok"
 
 
+def _needs_threadpoolctl():
+    pytest.importorskip("threadpoolctl")
+
+
 def test_threadpoolctl_after_actgrad():
+    _needs_threadpoolctl()
     code = ("import actgrad as ag, sys\n"
             "assert 'threadpoolctl' not in sys.modules\n"
             "ag.set_num_threads(3)\n"
@@ -204,6 +209,7 @@ def test_threadpoolctl_after_actgrad():
 
 
 def test_threadpoolctl_before_actgrad():
+    _needs_threadpoolctl()
     code = ("import threadpoolctl, actgrad as ag\n"
             "ag.set_num_threads(2)\n"
             "apis = [i['internal_api'] for i in threadpoolctl.threadpool_info()]\n"
