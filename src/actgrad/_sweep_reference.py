@@ -71,6 +71,9 @@ class Tracked:
         return self._lift(other) + (-self)
 
     def __mul__(self, other):
+        if isinstance(other, (int, float)) and other != 0 and \
+                math.frexp(abs(other))[0] == 0.5:  # a power of 2: exact
+            return Tracked(self.v * other, self.e * abs(other) + self.B.tiny, self.B)
         o = self._lift(other)
         v = self.v * o.v
         e = np.abs(self.v) * o.e + np.abs(o.v) * self.e + self.e * o.e + self.B.u * np.abs(v)
@@ -173,16 +176,24 @@ class NumpyBackend:
         return a if isinstance(a, Tracked) else self.exact(a)
 
     # -- libm functions
+    @staticmethod
+    def _exp_spread(a):
+        """A bound on |exp(a.v + d) - exp(a.v)| for |d| <= a.e (no inf * 0 where
+        exp(a.v) underflows and a.e is large)."""
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            return np.where(a.e < 1, np.exp(a.v) * np.expm1(np.minimum(a.e, 1)),
+                            np.exp(a.v + a.e))
+
     def exp(self, a):
         with np.errstate(over="ignore", under="ignore"):
             v = np.exp(a.v)
-            e = np.abs(v) * np.expm1(a.e) + LIBM_ULPS * self.u * np.abs(v) + self.tiny
+            e = self._exp_spread(a) + LIBM_ULPS * self.u * np.abs(v) + self.tiny
         return Tracked(v, e, self)
 
     def expm1(self, a):
         with np.errstate(over="ignore", under="ignore"):
             v = np.expm1(a.v)
-            e = np.exp(a.v) * np.expm1(a.e) + LIBM_ULPS * self.u * np.abs(v) + self.tiny
+            e = self._exp_spread(a) + LIBM_ULPS * self.u * np.abs(v) + self.tiny
         return Tracked(v, e, self)
 
     def log1p(self, a):
@@ -639,6 +650,16 @@ def target_ulp(value, target) -> np.ndarray:
         return np.exp2(exponent - info.nmant)
 
 
+def scalar_ulp(value: float, target) -> float:
+    """target_ulp for one Python float."""
+    info = np.finfo(target)
+    mag = abs(value)
+    if not math.isfinite(mag):
+        return math.inf
+    exponent = math.frexp(mag)[1] - 1 if mag > 0 else info.minexp
+    return math.ldexp(1.0, max(exponent, info.minexp) - info.nmant)
+
+
 def arb_reference(ufunc: str, form: str, params: dict, x: float, target,
                   rel_ulp: float = 1e-3):
     """(hi, lo): the double-double midpoint of an arb ball of the true value at x,
@@ -658,7 +679,7 @@ def arb_reference(ufunc: str, form: str, params: dict, x: float, target,
             hi = float(mid)
             lo = float(mid - hi) if math.isfinite(hi) else 0.0
             rad = float(v.rad())
-            ulp = float(target_ulp(hi if hi != 0 else 0.0, target))
+            ulp = scalar_ulp(hi, target)
             if rad <= rel_ulp * ulp:
                 return hi, lo
             if prec >= 8192:
