@@ -26,7 +26,9 @@ bound of failing, or the point is among the worst of its group, python-flint's
 ball arithmetic decides (to 1/1000 ulp).  The worst point of every group is
 re-checked with the mpmath oracle at 60 digits.
 
-The ulp convention is ``_accuracy.ulp_error``'s.
+The ulp convention is ``_accuracy.ulp_error``'s.  actgrad's loops run with
+the instruction set picked at import (ACTGRAD_CPU chooses a lower one; every
+clone gives the same bits, tests/test_isa.py).
 """
 
 from __future__ import annotations
@@ -103,6 +105,11 @@ def _neighbours(x, dtype, half_width):
 def float16_points():
     x = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
     return x[np.isfinite(x)]
+
+
+def default_offset(stride: int) -> int:
+    """An odd first pattern below stride (so the inputs' low bits are not all 0)."""
+    return (0x9E3779B9 % stride) | 1 if stride > 1 else 0
 
 
 def float32_chunks(stride, offset, chunk=1 << 20):
@@ -290,7 +297,7 @@ def sweep(dtypes=DTYPES, cases=None, forms=FORMS, stride=DEFAULT_STRIDE, offset=
           points=DEFAULT_POINTS, seed=8, log=None):
     """A list of result dicts (Group.finish), one per (case, form, dtype)."""
     if offset is None:
-        offset = (0x9E3779B9 % stride) | 1 if stride > 1 else 0
+        offset = default_offset(stride)
     all_cases = _cases()
     if cases:
         unknown = set(cases) - {c.name for c in all_cases}
@@ -388,18 +395,23 @@ def run(args) -> int:
     results = sweep(dtypes=dtypes, cases=args.cases, forms=forms, stride=args.stride,
                     offset=args.offset, points=args.points, seed=args.seed, log=sys.stderr)
     seconds = time.perf_counter() - t0
-    offset = args.offset if args.offset is not None else (
-        (0x9E3779B9 % args.stride) | 1 if args.stride > 1 else 0)
-    header = (f"Dense sweep ({seconds:.0f} s): float16 every pattern; float32 every "
-              f"{args.stride}-th pattern from {offset}; float64 {args.points} points (seed "
-              f"{args.seed}); plus roots, tails and known points. Worst ulp, arb-decided, "
-              f"re-checked with mpmath at 60 digits.")
+    offset = args.offset if args.offset is not None else default_offset(args.stride)
+    from . import _ufuncs
+    isa = _ufuncs._get_isa() if hasattr(_ufuncs, "_get_isa") else "default"
+    what = {"float16": "float16 every pattern",
+            "float32": f"float32 every {args.stride}-th pattern from {offset}",
+            "float64": f"float64 {args.points} points (seed {args.seed})"}
+    header = (f"Dense sweep ({seconds:.0f} s, {isa} loops): "
+              + "; ".join(what[d] for d in DTYPES if d in dtypes)
+              + "; plus roots, tails and known points. Worst ulp, arb-decided, "
+              "re-checked with mpmath at 60 digits.")
     print(format_results(results, markdown=args.markdown, header=header))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"parameters": {"stride": args.stride, "offset": offset,
                                       "points": args.points, "seed": args.seed,
                                       "dtypes": list(dtypes), "forms": list(forms),
-                                      "cases": args.cases, "seconds": seconds},
+                                      "cases": args.cases, "seconds": seconds,
+                                      "isa": isa},
                        "results": results}, fh, indent=1)
     return 1 if any(r["over_bound"] for r in results) else 0

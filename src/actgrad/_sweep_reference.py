@@ -169,10 +169,10 @@ class NumpyBackend:
 
     # -- elementwise choice on conditions of the exact input
     def where(self, cond, a, b):
-        a, b = self._lift(a, cond), self._lift(b, cond)
+        a, b = self._lift(a), self._lift(b)
         return Tracked(np.where(cond, a.v, b.v), np.where(cond, a.e, b.e), self)
 
-    def _lift(self, a, like):
+    def _lift(self, a):
         return a if isinstance(a, Tracked) else self.exact(a)
 
     # -- libm functions
