@@ -17,7 +17,9 @@ COMMANDS = {
               "time relu_grad and relu_backward against np.copyto/np.add, the usual "
               "NumPy answers, numexpr and PyTorch (--catalogue: the smooth activations)"),
     "accuracy": ("actgrad._accuracy",
-                 "max error in ulp against mpmath, with PyTorch and JAX columns"),
+                 "max error in ulp against mpmath, with PyTorch and JAX columns "
+                 "(--sweep: dense sweeps of every float16, every k-th float32, "
+                 "millions of float64)"),
 }
 
 

@@ -12,6 +12,12 @@ The ulp of a true value v is that of the dtype at |v| (the spacing of the
 subnormals below the smallest normal); NaN matches NaN, and an infinite
 result counts as exact only where the true value rounds to the same
 infinity.
+
+``actgrad accuracy --sweep`` measures on a dense sweep instead (every k-th
+float32 bit pattern, millions of float64 points, every float16; see
+actgrad._sweep) against an independent reference (actgrad._sweep_reference:
+python-flint balls where they decide, mpmath at the worst points), and
+exits with status 1 where a function breaks its bound.
 """
 
 from __future__ import annotations
@@ -179,9 +185,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of `actgrad accuracy` (registered in actgrad.__main__)."""
     p.add_argument("--no-peers", action="store_true", help="measure actgrad only")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    from . import _sweep
+    g = p.add_argument_group("dense sweep (--sweep)")
+    g.add_argument("--sweep", action="store_true",
+                   help="the dense sweep instead of the committed sample (actgrad only)")
+    g.add_argument("--stride", type=int, default=_sweep.DEFAULT_STRIDE, metavar="K",
+                   help="float32: every K-th bit pattern (1: every float; default %(default)s)")
+    g.add_argument("--offset", type=int, default=None,
+                   help="float32: the first bit pattern (default: an odd number below K)")
+    g.add_argument("--points", type=int, default=_sweep.DEFAULT_POINTS, metavar="N",
+                   help="float64: N seeded points (default %(default)s), plus roots and tails")
+    g.add_argument("--seed", type=int, default=8, help="float64 sample seed")
+    g.add_argument("--dtypes", nargs="+", choices=_sweep.DTYPES, help="default: all three")
+    g.add_argument("--cases", nargs="+", metavar="CASE",
+                   help="reference cases (as in the table) to sweep; default: all")
+    g.add_argument("--forms", nargs="+", choices=FORMS, help="default: f grad grad2")
+    g.add_argument("--json", metavar="PATH", help="also save the results as JSON")
 
 
 def run(args) -> int:
+    if getattr(args, "sweep", False):
+        from . import _sweep
+        if args.stride < 1 or args.points < 0:
+            raise SystemExit("actgrad accuracy: --stride must be >= 1 and --points >= 0")
+        return _sweep.run(args)
     refs = load_references()
     columns = {"actgrad": measure(refs, _evaluate_actgrad)}
     if not args.no_peers:
