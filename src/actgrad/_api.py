@@ -32,41 +32,41 @@ from ._table import ACTIVATIONS, FORMS, REAL, Activation, Form
 __all__: list[str] = []
 
 # `out` is a named keyword so that the common `out=` call reaches the ufunc
-# through vectorcall, not through a **kwargs dict (~0.3 us slower).  An
-# absent out= is not passed on as out=None: NumPy warns about `where=`
-# without `out=` only when out is absent, and the warning must be NumPy's.
+# through vectorcall, not through a **kwargs dict (~0.3 us slower).  Its
+# default is _ABSENT (shown as None), not None: NumPy warns about `where=`
+# without `out=`, but not with an explicit out=None, and so must actgrad.
 _PLAIN = """\
-def {name}({arrays}, /, *args, out=None, **kwargs):
+def {name}({arrays}, /, *args, out=_absent, **kwargs):
     if {fast}:
         if args:  # positional out
-            if out is not None:
+            if out is not _absent:
                 kwargs["out"] = out
             return _ufunc({arrays}, *args, **kwargs)
         if kwargs:
-            if out is None:
+            if out is _absent:
                 return _ufunc({arrays}, **kwargs)
             return _ufunc({arrays}, out=out, **kwargs)
-        if out is None:
+        if out is _absent:
             return _ufunc({arrays})
         return _ufunc({arrays}, out=out)
-    if out is not None:
+    if out is not _absent:
         kwargs["out"] = out
     return _dispatch(_act, _form, _ufunc, ({arrays},), (), args, kwargs)
 """
 
 _PARAMETERISED = """\
-def {name}({arrays}, {params}, *, out=None, **ufunc_kwargs):
+def {name}({arrays}, {params}, *, out=_absent, **ufunc_kwargs):
     if not ({fast_accept}):
         _check_params({values})
     if {fast}:
         if ufunc_kwargs:
-            if out is None:
+            if out is _absent:
                 return _ufunc({arrays}, {names}, **ufunc_kwargs)
             return _ufunc({arrays}, {names}, out=out, **ufunc_kwargs)
-        if out is None:
+        if out is _absent:
             return _ufunc({arrays}, {names})
         return _ufunc({arrays}, {names}, out=out)
-    if out is not None:
+    if out is not _absent:
         ufunc_kwargs["out"] = out
     return _dispatch(_act, _form, _ufunc, ({arrays},), ({names},), (), ufunc_kwargs)
 """
@@ -107,11 +107,23 @@ def _dispatch(act: Activation, form: Form, ufunc, arrays, params, args, kwargs):
             arrays = tuple(np.asarray(a) if type(a) is int and not _INT64[0] <= a <= _INT64[1]
                            else a for a in arrays)
         return ufunc(*arrays, *params, *args, **kwargs)
+    if "out" in kwargs and kwargs["out"] is None:  # the default, said explicitly
+        kwargs = {k: v for k, v in kwargs.items() if k != "out"}
     _xp.refuse_numpy_keywords(act.function_name(form), backend, args, kwargs)
     return _xp.compute(backend, act, form, arrays, params)
 
 
 _INT64 = (-2**63, 2**63 - 1)
+
+
+class _Absent:
+    """The default of `out`: no out= given (shown as None in signatures)."""
+
+    def __repr__(self):
+        return "None"
+
+
+_ABSENT = _Absent()
 
 
 def _floats_accepted(params) -> str:
@@ -155,7 +167,7 @@ def _public_function(act: Activation, form: Form):
         source = _PLAIN.format(name=act.function_name(form), arrays=arrays, fast=fast)
     namespace = {"_ufunc": ufunc, "_act": act, "_form": form, "_dispatch": _dispatch,
                  "_ndarray": np.ndarray, "_check_params": _params_checker(act, form),
-                 "_inf": float("inf"),
+                 "_inf": float("inf"), "_absent": _ABSENT,
                  "_constraint": act.constraint[0] if act.constraint else None,
                  **{f"_default_{k}": v for k, v in act.default_params().items()}}
     function = _define(act, form, source, namespace)

@@ -359,24 +359,31 @@ def _warnings_of(call):
     return [(w.category, str(w.message)) for w in caught]
 
 
-@pytest.mark.parametrize("call", [
-    lambda x, m: ag.relu(x, where=m), lambda x, m: ag.relu_grad(x, where=m),
-    lambda x, m: ag.relu_backward(x, x, where=m), lambda x, m: ag.sigmoid(x, where=m),
-    lambda x, m: ag.leaky_relu(x, where=m), lambda x, m: ag.leaky_relu(x, 0.2, where=m),
-    lambda x, m: ag.hardtanh_grad(x, where=m), lambda x, m: ag.gelu(x, where=m),
-    lambda x, m: ag.softplus(x, where=m), lambda x, m: ag.softplus(x, threshold=20.0, where=m),
-], ids=["relu", "relu_grad", "relu_backward", "sigmoid", "leaky_relu", "leaky_relu_slope",
-        "hardtanh_grad", "gelu", "softplus", "softplus_threshold"])
-def test_where_without_out_warns_as_numpy(call):
+WHERE_CALLS = {  # name: (function, number of arrays, parameters)
+    "relu": ("relu", 1, {}), "relu_grad": ("relu_grad", 1, {}),
+    "relu_backward": ("relu_backward", 2, {}), "sigmoid": ("sigmoid", 1, {}),
+    "leaky_relu": ("leaky_relu", 1, {}), "leaky_relu_slope": ("leaky_relu", 1, {"negative_slope": 0.2}),
+    "hardtanh_grad": ("hardtanh_grad", 1, {}), "gelu": ("gelu", 1, {}),
+    "softplus": ("softplus", 1, {}), "softplus_threshold": ("softplus", 1, {"threshold": 20.0}),
+}
+
+
+@pytest.mark.parametrize("case", list(WHERE_CALLS))
+def test_where_without_out_warns_as_numpy(case):
+    name, n, params = WHERE_CALLS[case]
+    f = getattr(ag, name)
     x = np.ones(4)
     m = np.array([True, False, True, False])
+    arrays = (x,) * n
     numpy_warnings = _warnings_of(lambda: np.exp(x, where=m))
     assert numpy_warnings  # NumPy's own behaviour, the reference
-    assert _warnings_of(lambda: call(x, m)) == numpy_warnings
-    out = np.zeros(4)  # with out= neither warns
-    assert _warnings_of(lambda: np.exp(x, where=m, out=out)) == []
-    assert _warnings_of(lambda: ag.relu(x, where=m, out=out)) == []
-    assert _warnings_of(lambda: ag.leaky_relu(x, where=m, out=out)) == []
+    assert _warnings_of(lambda: f(*arrays, where=m, **params)) == numpy_warnings
+    # with out= (out=None too, as NumPy's message advises) neither warns
+    assert _warnings_of(lambda: np.exp(x, where=m, out=None)) == []
+    assert _warnings_of(lambda: f(*arrays, where=m, out=None, **params)) == []
+    out = np.zeros(4)
+    assert _warnings_of(lambda: f(*arrays, where=m, out=out, **params)) == []
+    np.testing.assert_array_equal(out[m], f(*arrays, **params)[m])
 
 
 # --------------------------------------------------------------------------
