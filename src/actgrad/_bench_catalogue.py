@@ -268,9 +268,8 @@ def run(sizes=(1e6, 1e7), dtypes=("float32", "float64"), names=(), no_peers=Fals
     names = list(names) or ([a.name for a in ag._table.ACTIVATIONS if a.tolerance_ulp > 0]
                             + list(AXIS))
     cols = ["actgrad", "numpy", "numexpr", "torch", "jax"]
-    print(f"actgrad's loops: {ag._ufuncs._get_isa()}")
     print(f"{'function':<12} {'form':<5} {'dtype':<8} {'n':>5} " + " ".join(f"{c:>8}" for c in cols)
-          + "   (time / np.copyto)")
+          + f"   (time / np.copyto; actgrad's loops: {ag._ufuncs._get_isa()})")
     for dtype in dtypes:
         for size in sizes:
             n = int(size)

@@ -569,7 +569,7 @@ def hand_ulp(case, form=None, dtype=None) -> float:
 
     0 for the exact entries; for the smooth ones the table's bound plus the
     reference's own rounding (the product of g and f' rounds once more).
-    float16 results are within 1 ulp (SPEC.md), plus the reference's half ulp.
+    float16 results are within 1 ulp (docs/contract.rst "Accuracy"), plus the reference's half ulp.
     """
     if case.exact:
         return 0.0
@@ -577,7 +577,7 @@ def hand_ulp(case, form=None, dtype=None) -> float:
         return 1.5
     if dtype is not None and np.dtype(dtype) == np.longdouble \
             and np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant:
-        # SPEC.md's 4-ulp bound is for float32/float64; long double must be
+        # docs/contract.rst "Accuracy": 4 ulp is for float32/float64; long double must be
         # computed in long double: 1024 ulp is half an ulp of float64, below
         # the error of a float64 computation (the long double loops of gelu,
         # mish, tanhshrink carry a few hundred ulp: float64-grade constants).
@@ -637,7 +637,7 @@ LIMITS = {
     "threshold": lambda threshold, value: {"f": (value, inf), "grad": (0.0, 1.0)},
     "hardshrink": lambda lambd: {"f": (-inf, inf), "grad": (1.0, 1.0)},
     "softshrink": lambda lambd: {"f": (-inf, inf), "grad": (1.0, 1.0)},
-    # The smooth entries: SPEC.md's "±inf" paragraph and the docstrings'
+    # The smooth entries: docs/contract.rst "±inf and finite extremes" and the docstrings'
     # "Limits:" (f'' is 0 at both ends for every entry).
     "sigmoid": lambda: {"f": (0.0, 1.0), "grad": (0.0, 0.0)},
     "logsigmoid": lambda: {"f": (-inf, 0.0), "grad": (1.0, 0.0)},

@@ -235,7 +235,7 @@ def library_points(act, params):
 @pytest.mark.parametrize("act", ACTIVATIONS, ids=lambda a: a.name)
 def test_torch_autograd_matches_torch(act):
     """torch.autograd through ag.NAME == torch.autograd through torch's own
-    function, kinks included (SPEC's conventions are PyTorch's); bit for bit
+    function, kinks included (docs/contract.rst "Kinks": PyTorch's conventions); bit for bit
     for the exact entries, to a relative 1e-9 for the smooth ones."""
     torch = torch_or_skip()
     fn = getattr(torch.nn.functional, act.torch_name)

@@ -1,7 +1,8 @@
 """The fused backward pass: a select on flat pieces, a product elsewhere.
 
-SPEC.md: where f'(x) is 0, ``NAME_backward(g, x)`` is 0 even for an inf or NaN
-g; everywhere else it equals ``g * NAME_grad(x)`` to the last bit.
+docs/contract.rst, "The backward pass is a select": where f'(x) is 0,
+``NAME_backward(g, x)`` is 0 even for an inf or NaN g; everywhere else it
+equals ``g * NAME_grad(x)`` to the last bit.
 """
 
 import numpy as np

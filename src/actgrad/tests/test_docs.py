@@ -57,7 +57,7 @@ def test_docstring_states_formula_derivatives_and_conventions(case, form):
         assert "even for an inf or NaN `grad_output`" in doc
 
 
-# SPEC.md's "Kinks" paragraph, as the phrase each docstring must contain.
+# docs/contract.rst, section "Kinks", as the phrase each docstring must contain.
 CONVENTION_PHRASES = {
     "relu": ["f'(0) = 0"],
     "relu6": ["f'(0) = f'(6) = 0"],
@@ -66,7 +66,7 @@ CONVENTION_PHRASES = {
     "threshold": ["f'(threshold) = 0"],
     "hardshrink": ["f'(-lambd) = f'(lambd) = 0"],
     "softshrink": ["f'(-lambd) = f'(lambd) = 0"],
-    # the smooth entries: SPEC.md's kinks and the docstrings' own conventions
+    # the smooth entries: docs/contract.rst "Kinks" and the docstrings' own conventions
     "sigmoid": ["none (smooth everywhere)"],
     "logsigmoid": ["none (smooth everywhere)"],
     "tanh": ["none (smooth everywhere)", "tanh(-0.0) = -0.0"],
@@ -97,3 +97,41 @@ def test_ufunc_docstrings_start_with_numpy_signature():
     assert ag.ufuncs.relu.__doc__.startswith("relu(x, /, out=None")
     assert isinstance(ag.ufuncs.relu, np.ufunc)
     assert ag.relu.__doc__ == ACTS["relu"].docstring(FORMS[0])
+
+
+# --- the README (found in the source tree; skipped for an installed package) --
+
+def _readme():
+    from pathlib import Path
+
+    for root in (Path(__file__).resolve().parents[3], Path.cwd()):
+        path = root / "README.md"
+        if path.is_file() and "actgrad" in path.read_text(encoding="utf-8")[:200]:
+            return path.read_text(encoding="utf-8")
+    pytest.skip("README.md not found beside the package")
+
+
+def test_readme_examples_run():
+    import re
+
+    blocks = re.findall(r"```python\n(.*?)```", _readme(), re.S)
+    doctests = [b for b in blocks if b.lstrip().startswith(">>>")]
+    assert doctests, "the README has no doctest-style example"
+    for i, block in enumerate(doctests):
+        test = doctest.DocTestParser().get_doctest(block, {}, f"README[{i}]", "README.md", 0)
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+        report = []
+        runner.run(test, out=report.append)
+        assert runner.failures == 0, "".join(report)
+
+
+def test_readme_lists_every_activation():
+    import re
+
+    from actgrad._table import AXIS_ACTIVATIONS
+
+    block = re.search(r"<!-- names:begin.*?-->(.*?)<!-- names:end -->", _readme(), re.S)
+    assert block, "README.md lost its names markers (python tools/docs_tables.py names)"
+    listed = set(re.findall(r"`(\w+)[(`]", block.group(1)))
+    expected = {a.name for a in ACTIVATIONS} | {a.name for a in AXIS_ACTIVATIONS}
+    assert listed == expected, "run python tools/docs_tables.py names"

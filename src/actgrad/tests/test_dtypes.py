@@ -56,7 +56,7 @@ def test_every_float16_value_matches_float32_rounded_once(case, form):
         # to float16 may land 1 ulp away from the float16 loop's result)
         assert_values(out, ref32, inputs={"x": x, "g": g}, ulp=1)
     # ... and against the hand derivation in float32, rounded once (smooth
-    # entries: within SPEC.md's float16 bound, 1 ulp, of the true value).
+    # entries: within the float16 bound of docs/contract.rst "Accuracy", 1 ulp).
     assert_values(out, cast(hand_reference(case, form, x32, g32), np.float16), inputs={"x": x, "g": g},
                   ulp=hand_ulp(case, form, np.float16))
 

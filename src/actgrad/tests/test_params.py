@@ -10,7 +10,7 @@ import actgrad as ag
 
 from .conftest import CASES, FORMS
 
-# SPEC.md's table of parameters, with PyTorch's defaults, written out by hand.
+# The parameters of docs/contract.rst "Names and the four forms", with PyTorch's defaults, by hand.
 SPEC_PARAMETERS = {
     "relu": {},
     "relu6": {},
@@ -56,7 +56,7 @@ def _valid(act):
 @pytest.mark.parametrize("form", FORM_IDS)
 @pytest.mark.parametrize("name", list(SPEC_PARAMETERS))
 def test_signature_has_spec_parameters_and_defaults(name, form):
-    assert name in ACTS, f"{name} from SPEC.md is missing from the table"
+    assert name in ACTS, f"{name} from the contract is missing from the table"
     fn = getattr(ag, name + form.suffix)
     if not SPEC_PARAMETERS[name]:
         assert isinstance(fn.ufunc, np.ufunc)

@@ -2,8 +2,8 @@
 
 PyTorch autograd gives f, f' and g·f' on finite grids that contain every kink
 exactly; hand derivations give f'' of the piecewise-linear entries, the
-conventions at kinks, the limits at ±inf and NaN handling, where SPEC.md
-differs on purpose from PyTorch.
+conventions at kinks, the limits at ±inf and NaN handling, where the contract
+(docs/contract.rst, sections "Kinks", "NaN", "±inf") differs on purpose from PyTorch.
 """
 
 import math
@@ -96,7 +96,7 @@ def test_grad2_of_piecewise_linear_is_zero_and_nan_at_nan(case, dtype):
     assert_values(case(GRAD2, x), expected, inputs={"x": x})
 
 
-# (name, params, x, f(x), f'(x)) at every kink: SPEC.md's "Kinks" paragraph,
+# (name, params, x, f(x), f'(x)) at every kink: docs/contract.rst "Kinks",
 # written out by hand.  f'' is 0 there (the branch f' takes is linear).
 KINK_CONVENTIONS = [
     ("relu", {}, 0.0, 0.0, 0.0),
@@ -154,7 +154,7 @@ def test_kink_conventions(name, params, x0, f0, d0, dtype):
             assert_values(case(BACKWARD, g, x), np.full(n, expected), inputs={"x": x})
 
 
-# The smooth entries' kinks, (name, params, x, f(x), f'(x), f''(x)): SPEC.md
+# The smooth entries' kinks, (name, params, x, f(x), f'(x), f''(x)): docs/contract.rst "Kinks"
 # (hardsigmoid_grad(±3) == 0, hardswish_grad(-3) == 0, hardswish_grad(3) == 1,
 # selu_grad(0) == scale * alpha) and the docstrings (elu and celu take the left
 # branch at 0, f'' too; softsign'' is 0 at 0).  Compared within hand_ulp.
@@ -291,7 +291,7 @@ def test_relu_of_negative_zero_is_positive_zero(dtype):
 
     x = np.full(9, -0.0, dtype)
     assert_identical(ag.relu(x), np.zeros(9, dtype))  # its docstring: f(-0.0) = +0.0
-    assert_identical(ag.relu_grad(x), np.zeros(9, dtype))  # SPEC: relu_grad(-0.0) == 0
+    assert_identical(ag.relu_grad(x), np.zeros(9, dtype))  # docs/contract.rst "-0.0"
 
 
 @pytest.mark.parametrize("dtype", ALL_FLOATS)
