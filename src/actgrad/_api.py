@@ -32,42 +32,49 @@ from ._table import ACTIVATIONS, FORMS, REAL, Activation, Form
 __all__: list[str] = []
 
 # `out` is a named keyword so that the common `out=` call reaches the ufunc
-# through vectorcall, not through a **kwargs dict (~0.3 us slower).
+# through vectorcall, not through a **kwargs dict (~0.3 us slower).  Its
+# default is _ABSENT (shown as None), not None: NumPy warns about `where=`
+# without `out=`, but not with an explicit out=None, and so must actgrad.
 _PLAIN = """\
-def {name}({arrays}, /, *args, out=None, **kwargs):
+def {name}({arrays}, /, *args, out=_absent, **kwargs):
     if {fast}:
         if args:  # positional out
-            if out is not None:
+            if out is not _absent:
                 kwargs["out"] = out
             return _ufunc({arrays}, *args, **kwargs)
         if kwargs:
+            if out is _absent:
+                return _ufunc({arrays}, **kwargs)
             return _ufunc({arrays}, out=out, **kwargs)
-        if out is None:
+        if out is _absent:
             return _ufunc({arrays})
         return _ufunc({arrays}, out=out)
-    if out is not None:
+    if out is not _absent:
         kwargs["out"] = out
     return _dispatch(_act, _form, _ufunc, ({arrays},), (), args, kwargs)
 """
 
 _PARAMETERISED = """\
-def {name}({arrays}, {params}, *, out=None, **ufunc_kwargs):
+def {name}({arrays}, {params}, *, out=_absent, **ufunc_kwargs):
     if not ({fast_accept}):
         _check_params({values})
     if {fast}:
         if ufunc_kwargs:
+            if out is _absent:
+                return _ufunc({arrays}, {names}, **ufunc_kwargs)
             return _ufunc({arrays}, {names}, out=out, **ufunc_kwargs)
-        if out is None:
+        if out is _absent:
             return _ufunc({arrays}, {names})
         return _ufunc({arrays}, {names}, out=out)
-    if out is not None:
+    if out is not _absent:
         ufunc_kwargs["out"] = out
     return _dispatch(_act, _form, _ufunc, ({arrays},), ({names},), (), ufunc_kwargs)
 """
 
 # A float parameter that passes these tests needs no further checking; any
 # other value (int, numpy scalar, array, bad input) takes the full check.
-_FAST_ACCEPT = {"real": "{0} == {0}", "nonnegative": "{0} >= 0.0", "any": "True",
+_FAST_ACCEPT = {"real": "{0} == {0}", "finite": "-_inf < {0} < _inf",
+                "nonnegative": "0.0 <= {0} < _inf", "any": "True",
                 "positive": "0.0 < {0} < _inf"}
 
 # An activation with a selector parameter (gelu's `approximate`, softplus's
@@ -79,7 +86,8 @@ def {name}({arrays}, {params}, **ufunc_kwargs):
         _check_params({values})
 {branches}
     _check_params({values})
-    raise ValueError("unreachable")  # _check_params raised
+    # a str subclass (np.str_) passed the check: call again with the str
+    return {name}({arrays}, {str_params}, **ufunc_kwargs)
 """
 
 #: the ufunc attributes and methods a parameterless public function carries
@@ -92,9 +100,30 @@ def _dispatch(act: Activation, form: Form, ufunc, arrays, params, args, kwargs):
     backend = _xp.backend_of(arrays)
     if backend is None:
         _protocols.register_for(arrays)
+        if params:
+            # With the float64 parameter operands, NumPy takes a Python int
+            # as int64, so 2**63 would overflow; as a uint64 (or object)
+            # array it goes where it goes without parameters.
+            arrays = tuple(np.asarray(a) if type(a) is int and not _INT64[0] <= a <= _INT64[1]
+                           else a for a in arrays)
         return ufunc(*arrays, *params, *args, **kwargs)
+    if "out" in kwargs and kwargs["out"] is None:  # the default, said explicitly
+        kwargs = {k: v for k, v in kwargs.items() if k != "out"}
     _xp.refuse_numpy_keywords(act.function_name(form), backend, args, kwargs)
     return _xp.compute(backend, act, form, arrays, params)
+
+
+_INT64 = (-2**63, 2**63 - 1)
+
+
+class _Absent:
+    """The default of `out`: no out= given (shown as None in signatures)."""
+
+    def __repr__(self):
+        return "None"
+
+
+_ABSENT = _Absent()
 
 
 def _floats_accepted(params) -> str:
@@ -137,7 +166,8 @@ def _public_function(act: Activation, form: Form):
     else:
         source = _PLAIN.format(name=act.function_name(form), arrays=arrays, fast=fast)
     namespace = {"_ufunc": ufunc, "_act": act, "_form": form, "_dispatch": _dispatch,
-                 "_ndarray": np.ndarray, "_check_params": act.check_params, "_inf": float("inf"),
+                 "_ndarray": np.ndarray, "_check_params": _params_checker(act, form),
+                 "_inf": float("inf"), "_absent": _ABSENT,
                  "_constraint": act.constraint[0] if act.constraint else None,
                  **{f"_default_{k}": v for k, v in act.default_params().items()}}
     function = _define(act, form, source, namespace)
@@ -146,6 +176,16 @@ def _public_function(act: Activation, form: Form):
         for attribute in _UFUNC_ATTRIBUTES:
             setattr(function, attribute, getattr(ufunc, attribute))
     return function
+
+
+def _params_checker(act: Activation, form: Form):
+    """act.check_params, its messages naming the public function (celu_grad)."""
+    name = act.function_name(form)
+
+    def check(values):
+        act.check_params(values, name)
+
+    return check
 
 
 def _renamed(error: TypeError, raw: str, public: str) -> TypeError:
@@ -163,7 +203,8 @@ def _selecting(act: Activation, form: Form):
     params = ", ".join(p.name if p.required else f"{p.name}={p.default!r}" for p in act.params)
     values = "{" + ", ".join(f"{p.name!r}: {p.name}" for p in act.params) + "}"
     fast = " and ".join(f"type({a}) is _ndarray" for a in form.arrays)
-    namespace = {"_check_params": act.check_params, "_inf": float("inf"), "_ndarray": np.ndarray,
+    namespace = {"_check_params": _params_checker(act, form), "_inf": float("inf"),
+                 "_ndarray": np.ndarray,
                  "_dispatch": _dispatch, "_form": form, "_renamed": _renamed}
     branches = []
     for i, variant in enumerate(act.variants):
@@ -200,6 +241,8 @@ def _selecting(act: Activation, form: Form):
         params=params,
         fast_accept=_floats_accepted(numeric) or "True",
         values=values,
+        str_params=", ".join(f"{p.name}=str({p.name})" if p.name == selector else p.name
+                             for p in act.params),
         branches="\n".join(branches),
     )
     function = _define(act, form, source, namespace)

@@ -24,9 +24,10 @@ adapter of ``_axis_containers`` around the NumPy function.
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
-from numpy.lib.array_utils import normalize_axis_index
+from numpy.exceptions import AxisError
 
 from . import _axis_containers, _protocols, _ufuncs, _xp
 from ._table import AXIS_ACTIVATIONS, AxisActivation, AxisForm
@@ -39,17 +40,37 @@ RESULT_DTYPE = {c: np.dtype(c) for c in "efdg"}
 RESULT_DTYPE.update({c: np.dtype("d") for c in "?bBhHiIlLqQ"})
 
 
-def _array(x):
-    """x itself if it is an array or speaks __array_ufunc__, else np.asarray(x)."""
-    if type(x) is np.ndarray or hasattr(x, "__array_ufunc__"):
+def normalize_axis_index(axis, ndim, name):
+    """axis as an index in [0, ndim); errors name the function (an axis that
+    is no integer, such as None, is a TypeError; one out of range, however
+    large, NumPy's AxisError)."""
+    try:
+        axis = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{name}: axis must be an integer, got {axis!r}") from None
+    if not -ndim <= axis < ndim:
+        raise AxisError(axis, ndim, name)
+    return axis % ndim
+
+
+def _array(x, name):
+    """x itself if it is an array or speaks __array_ufunc__ (and has a
+    shape), else np.asarray(x)."""
+    if type(x) is np.ndarray:
+        return x
+    if hasattr(x, "__array_ufunc__"):
+        if not hasattr(x, "shape"):
+            raise TypeError(f"{name}: {type(x).__name__} has __array_ufunc__ but no shape; "
+                            "pass an array")
         return x
     return np.asarray(x)
 
 
-def _single_out(out):
+def _single_out(out, name):
     if type(out) is tuple:
         if len(out) != 1:
-            raise ValueError(f"out must be an array or a tuple of one array, got {len(out)}")
+            raise ValueError(f"{name}: out must be an array or a tuple of one array, "
+                             f"got a tuple of {len(out)}")
         return out[0]
     return out
 
@@ -58,11 +79,10 @@ def _new_out(x, *others, shape=None):
     """An output like x (layout, shape or `shape`), or None to let the ufunc allocate."""
     if type(x) is not np.ndarray:
         return None
-    dtype = x.dtype
-    for other in others:
-        if type(other) is not np.ndarray:
-            return None
-        dtype = np.result_type(dtype, other.dtype)
+    if any(type(o) is not np.ndarray or o.dtype.char not in RESULT_DTYPE for o in others) \
+            or x.dtype.char not in RESULT_DTYPE:
+        return None  # (datetime64, str, ...: the ufunc's TypeError names the function)
+    dtype = np.result_type(x.dtype, *(o.dtype for o in others))
     result = RESULT_DTYPE.get(dtype.char)
     if result is None:
         return None
@@ -105,11 +125,11 @@ def _axis_functions(act: AxisActivation, form: AxisForm, ufunc):
                 ax = normalize_axis_index(axis, np.ndim(x), name) - np.ndim(x)
                 return _compute_elsewhere(where, function, act, form, (x,), ax, out,
                                           ufunc_kwargs)
-            x = _array(x)
+            x = _array(x, name)
             # Counted from the end, as everywhere here, so that an out= with
             # more leading axes than x broadcasts as for any ufunc.
             ax = normalize_axis_index(axis, x.ndim, name) - x.ndim
-            out = _single_out(out)
+            out = _single_out(out, name)
             if out is None and not ufunc_kwargs:
                 out = _new_out(x)
             return ufunc(x, axes=[(ax,), (ax,)], out=out, **ufunc_kwargs)
@@ -118,7 +138,7 @@ def _axis_functions(act: AxisActivation, form: AxisForm, ufunc):
 
         def function(grad_output, x, axis=-1, *, out=None, **ufunc_kwargs):
             where = _elsewhere(act, form, (grad_output, x))
-            g, x = (grad_output, x) if where else (_array(grad_output), _array(x))
+            g, x = (grad_output, x) if where else (_array(grad_output, name), _array(x, name))
             nd = max(np.ndim(g), np.ndim(x))
             # Counted from the end, so that it names the same axis in every
             # operand after broadcasting.
@@ -126,7 +146,7 @@ def _axis_functions(act: AxisActivation, form: AxisForm, ufunc):
             if where is not None:
                 return _compute_elsewhere(where, function, act, form, (g, x), ax, out,
                                           ufunc_kwargs)
-            out = _single_out(out)
+            out = _single_out(out, name)
             if out is None and not ufunc_kwargs and g.shape == x.shape:
                 out = _new_out(x, g)
             return ufunc(g, x, axes=[(ax,), (ax,), (ax,)], out=out, **ufunc_kwargs)
@@ -162,10 +182,10 @@ def _halves_functions(act: AxisActivation, form: AxisForm, ufunc):
                 ax = _halved_axis(name, np.shape(x), axis)[0] - np.ndim(x)
                 return _compute_elsewhere(where, function, act, form, (x,), ax, out,
                                           ufunc_kwargs)
-            x = _array(x)
+            x = _array(x, name)
             xs, ax, half = _split_axis(name, x, axis)
             neg = ax - x.ndim
-            out = _single_out(out)
+            out = _single_out(out, name)
             if out is None and not ufunc_kwargs:
                 out = _new_out(x, shape=x.shape[:ax] + (half,) + x.shape[ax + 1:])
             return ufunc(xs, axes=[(neg - 1, neg), (neg,)], out=out, **ufunc_kwargs)
@@ -178,10 +198,10 @@ def _halves_functions(act: AxisActivation, form: AxisForm, ufunc):
                 ax = _halved_axis(name, np.shape(x), axis)[0] - np.ndim(x)
                 return _compute_elsewhere(where, function, act, form, (grad_output, x), ax,
                                           out, ufunc_kwargs)
-            g, x = _array(grad_output), _array(x)
+            g, x = _array(grad_output, name), _array(x, name)
             xs, ax, half = _split_axis(name, x, axis)
             neg = ax - x.ndim  # from the end: the same axis in g, x and out
-            out = _single_out(out)
+            out = _single_out(out, name)
             if out is None and not ufunc_kwargs and g.shape == x.shape[:ax] + (half,) + x.shape[ax + 1:]:
                 out = _new_out(x, g)
             if out is None:
@@ -249,7 +269,7 @@ def _channel_functions(act: AxisActivation, form: AxisForm, ufunc):
             if where is not None:
                 return _compute_elsewhere(where, function, act, form, (x, weight), None, None,
                                           ufunc_kwargs)
-            x = _array(x)
+            x = _array(x, name)
             w = _prelu_weight(name, np.shape(x), weight, for_broadcast=True)
             return ufunc(x, w, **ufunc_kwargs)
 

@@ -25,10 +25,16 @@ class Param:
 
     name: str
     default: object = REQUIRED
-    #: "real": any real number but NaN; "nonnegative": a real number >= 0;
-    #: "positive": a finite real number > 0; "any": any real number, NaN
-    #: included; "choice": one of `choices` (a string that selects a
-    #: variant); "optional": None or a real number (None selects a variant).
+    #: "real": any real number but NaN (+-inf included); "finite": a finite
+    #: real number; "nonnegative": a finite real number >= 0; "positive": a
+    #: finite real number > 0; "any": any real number, NaN included;
+    #: "choice": one of `choices` (a string that selects a variant);
+    #: "optional": None or a real number (None selects a variant).
+    #: A parameter that is only a limit (a slope or scale of inf, a dead zone
+    #: of inf) is not a real number the function can take: the finite
+    #: domains reject inf, so that inf * 0 never makes a NaN.  Every
+    #: parameter is rounded to the compute type (float for float32 and
+    #: float16); the kernels take the limits where that makes it inf or 0.
     domain: str = "real"
     doc: str = ""
     choices: tuple[str, ...] = ()
@@ -139,19 +145,28 @@ class Activation:
     def default_params(self) -> dict:
         return {p.name: p.default for p in self.params if not p.required}
 
-    def check_params(self, values: dict) -> None:
-        """Raise TypeError/ValueError for parameters outside their domain."""
+    def check_params(self, values: dict, func: str = "") -> None:
+        """Raise TypeError/ValueError for parameters outside their domain;
+        the messages name `func` (the public function), or the activation."""
+        func = func or self.name
         for p in self.params:
-            _check_param(self.name, p, values[p.name])
+            _check_param(func, p, values[p.name])
         if self.constraint is not None:
             predicate, message = self.constraint
-            holds = predicate(**values)
-            if not isinstance(holds, bool):  # array-valued parameters
+            scalars = all(type(values[p.name]) in (int, float) for p in self.params)
+            if scalars:
+                holds = predicate(**values)
+            else:  # arrays and sequences: elementwise, as they broadcast
                 import numpy as np
 
-                holds = bool(np.all(holds))
+                try:
+                    holds = bool(np.all(predicate(**{k: np.asarray(v, dtype=np.float64)
+                                                     for k, v in values.items()})))
+                except ValueError:
+                    raise ValueError(f"{func}: the parameters do not broadcast together, got "
+                                     + _describe(values)) from None
             if not holds:
-                raise ValueError(f"{self.name}: {message}, got " + _describe(values))
+                raise ValueError(f"{func}: {message}, got " + _describe(values))
 
     def docstring(self, form: Form) -> str:
         return _render_docstring(self, form)
@@ -172,10 +187,17 @@ def _check_param(func: str, p: Param, value) -> None:
             return
         p = Param(p.name, p.default, "real", p.doc)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            value = float(value)
+        except OverflowError:  # an int beyond float64 (10**400): passed as float64
+            raise ValueError(f"{func}: {p.name} is outside the float64 range, got an "
+                             f"integer of {value.bit_length()} bits") from None
         if p.domain != "any" and math.isnan(value):
             raise ValueError(f"{func}: {p.name} must not be NaN")
-        if p.domain == "nonnegative" and value < 0:
-            raise ValueError(f"{func}: {p.name} must be >= 0, got {value!r}")
+        if p.domain == "finite" and not math.isfinite(value):
+            raise ValueError(f"{func}: {p.name} must be finite, got {value!r}")
+        if p.domain == "nonnegative" and not 0 <= value < math.inf:
+            raise ValueError(f"{func}: {p.name} must be finite and >= 0, got {value!r}")
         if p.domain == "positive" and not 0 < value < math.inf:
             raise ValueError(f"{func}: {p.name} must be finite and > 0, got {value!r}")
         return
@@ -198,8 +220,10 @@ def _check_param_array(func: str, p: Param, value) -> None:
         )
     if p.domain != "any" and np.isnan(arr).any():
         raise ValueError(f"{func}: {p.name} must not be NaN")
-    if p.domain == "nonnegative" and (arr < 0).any():
-        raise ValueError(f"{func}: {p.name} must be >= 0, got {value!r}")
+    if p.domain == "finite" and not np.isfinite(arr).all():
+        raise ValueError(f"{func}: {p.name} must be finite, got {value!r}")
+    if p.domain == "nonnegative" and not ((arr >= 0) & np.isfinite(arr)).all():
+        raise ValueError(f"{func}: {p.name} must be finite and >= 0, got {value!r}")
     if p.domain == "positive" and not ((arr > 0) & np.isfinite(arr)).all():
         raise ValueError(f"{func}: {p.name} must be finite and > 0, got {value!r}")
 
@@ -272,7 +296,8 @@ def _smooth(name, **kw):
                       tolerance_ulp=4.0, **kw)
 
 
-_LAMBD = Param("lambd", 0.5, "nonnegative", "Half-width of the dead zone [-lambd, lambd].")
+_LAMBD = Param("lambd", 0.5, "nonnegative",
+               "Half-width of the dead zone [-lambd, lambd]; finite and >= 0.")
 
 ACTIVATIONS: tuple[Activation, ...] = (
     _pl(
@@ -311,7 +336,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         formula="x if x > 0 else negative_slope * x",
         derivative="1 if x > 0 else negative_slope",
         kinks="f'(0) = negative_slope, as in PyTorch.",
-        params=(Param("negative_slope", 0.01, "real", "Slope for x <= 0."),),
+        params=(Param("negative_slope", 0.01, "finite", "Slope for x <= 0; finite."),),
         kink_points=lambda negative_slope: (0.0,),
         test_params=({"negative_slope": 0.2}, {"negative_slope": 0.0}, {"negative_slope": -1.5}),
         examples={
@@ -347,7 +372,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         formula="x if x > threshold else value",
         derivative="1 if x > threshold else 0",
         kinks="f'(threshold) = 0, as in PyTorch.",
-        params=(Param("threshold", doc="Values at or below it are replaced."),
+        params=(Param("threshold", domain="finite", doc="Values at or below it are replaced; finite."),
                 Param("value", domain="any", doc="The replacement value.")),
         kink_points=lambda threshold, value: (threshold,),
         test_params=({"threshold": 0.0, "value": 0.0}, {"threshold": 1.0, "value": -3.0},
@@ -466,7 +491,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         kinks="f'(0) = alpha, the left branch, as PyTorch's elu_backward; f''(0) = alpha "
               "(PyTorch's double backward gives 0).",
         limits="f(-inf) = -alpha, f(+inf) = +inf; f'(-inf) = 0, f'(+inf) = 1; f''(+-inf) = 0.",
-        params=(Param("alpha", 1.0, "real", "Value of f at -inf is -alpha."),),
+        params=(Param("alpha", 1.0, "finite", "Finite; f(-inf) = -alpha."),),
         kink_points=lambda alpha: (0.0,),
         test_params=({"alpha": 0.3}, {"alpha": 2.0}),
         examples={

@@ -6,6 +6,8 @@
 // the same branch as f' (PyTorch's own f''(0) is 0).
 #pragma once
 
+#include <limits>
+
 #include "common.hpp"
 #include "logistic.hpp"
 #include "vecmath.hpp"
@@ -15,13 +17,20 @@ namespace actgrad::kernels {
 // elu(x, alpha) = x if x > 0 else alpha expm1(x)
 //   f'  = 1 if x > 0 else alpha exp(x)   (f'(0) = alpha)
 //   f'' = 0 if x > 0 else alpha exp(x)   (scaled last: subnormal-exact)
+// alpha is finite, but arrives rounded to the compute type (1e300 is inf in
+// float): at x = +-0, f is +-0 times alpha's sign (not inf * 0), and
+// alpha exp(x) is 0 below vanish_x for every alpha (the limit taken, not
+// alpha times the clamped exp).
 struct elu {
     template <class W> ACTGRAD_VM_INLINE static W f_(W x, W alpha) {
-        return x > W(0) ? x : alpha * vm::expm1(x);
+        const W em1 = vm::expm1(x);
+        const W a = em1 == W(0) ? vm::copysign(W(1), alpha) : alpha;
+        return x > W(0) ? x : a * em1;
     }
     template <class W> ACTGRAD_VM_INLINE static W left(W x, W alpha) {
         const auto p = vm::exp_parts_fast(x);
-        return vm::scale(alpha * p.m, p.n);
+        // alpha (m/2) 2^(n+1): alpha m would overflow for alpha near the max
+        return x < vanish_x<W> ? W(0) : vm::scale(alpha * (p.m * W(0.5)), p.n + 1);
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x, W alpha) {
         return x > W(0) ? W(1) : left(x, alpha);
@@ -56,24 +65,38 @@ struct selu {
 // x/alpha is formed as a double-double q = qh + ql (ql = (x - qh alpha)/alpha
 // from an exact product): exp magnifies the rounding error of a plain
 // quotient |x/alpha| times.
+// alpha is finite and > 0 but arrives rounded to the compute type (1e300 is
+// inf and 1e-300 is 0 in float), so the limits are taken explicitly: q = x
+// where x is +-0 or +-inf (x/alpha has that value for every such alpha);
+// alpha = inf gives f = x (alpha expm1(x/alpha) -> x), and exp(q) (times
+// 1/alpha) is 0 below vanish_x.
 struct celu {
-    template <class W> ACTGRAD_VM_INLINE static vm::ExpParts<W> parts(W x, W alpha) {
-        const W qh = x / alpha;
+    template <class W> ACTGRAD_VM_INLINE static vm::ExpParts<W> parts(W x, W alpha, W &q) {
+        const bool exact = x == W(0) || vm::abs(x) == std::numeric_limits<W>::infinity();
+        const W qh = exact ? x : x / alpha;
         W p, e;
         vm::two_prod(qh, alpha, p, e);
-        const W ql = vm::abs(qh) < W(vm::FP<W>::big) ? ((x - p) - e) / alpha : W(0);
+        const bool refine = !exact && vm::abs(qh) < W(vm::FP<W>::big) &&
+                            alpha <= std::numeric_limits<W>::max();
+        const W ql = refine ? ((x - p) - e) / alpha : W(0);
+        q = qh;
         return vm::exp_parts(qh, ql);
     }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x, W alpha) {
-        return x > W(0) ? x : alpha * parts(x, alpha).em1;
+        W q;
+        const auto p = parts(x, alpha, q);
+        const bool linear = x > W(0) || alpha == std::numeric_limits<W>::infinity();
+        return linear ? x : alpha * p.em1;
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x, W alpha) {
-        const auto p = parts(x, alpha);
-        return x > W(0) ? W(1) : vm::scale(p.m, p.n);
+        W q;
+        const auto p = parts(x, alpha, q);
+        return x > W(0) ? W(1) : (q < vanish_x<W> ? W(0) : vm::scale(p.m, p.n));
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x, W alpha) {
-        const auto p = parts(x, alpha);
-        return x > W(0) ? W(0) : vm::scale(p.m / alpha, p.n);
+        W q;
+        const auto p = parts(x, alpha, q);
+        return x > W(0) ? W(0) : (q < vanish_x<W> ? W(0) : vm::scale(p.m / alpha, p.n));
     }
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)
 };

@@ -13,6 +13,8 @@
 // 12000), beyond which x e^-|x| is 0: inf * 0 would be NaN.
 #pragma once
 
+#include <limits>
+
 #include "common.hpp"
 #include "vecmath.hpp"
 
@@ -148,6 +150,14 @@ struct silu {
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)
 };
 
+// Below vanish_x<W>, e^x c rounds to 0 for every factor c up to 2^1075
+// (float: 2^150), which covers a finite parameter and its reciprocal: the
+// kernels take that limit explicitly, rather than scaling the clamped
+// exp_parts (e^-800 times alpha = 1e300 would be 3.7e-48, not 0).
+template <class W> inline constexpr W vanish_x =
+    W(-2 * (std::numeric_limits<W>::digits - std::numeric_limits<W>::min_exponent + 1)) *
+    W(0.6931471805599453);
+
 // softplus(x, beta) = log1p(exp(beta x))/beta, exact everywhere.
 //   y = beta x is formed as a double-double (its rounding error would
 //   otherwise be magnified |y| times by exp in the left tail), e = exp(-|y|).
@@ -155,12 +165,19 @@ struct silu {
 //         softplus(1e4) == 1e4 exactly; below 2^-1000, log1p(e) = e is
 //         scaled last.
 //   f'  = sigmoid(beta x),  f'' = beta sigmoid'(beta x) = beta e/(1 + e)^2.
+// beta is finite and > 0, but arrives rounded to the compute type: 1e300 is
+// inf and 1e-300 is 0 in float.  So y = x where x is +-0 or +-inf (beta x has
+// that value for every finite beta > 0; inf * 0 would be NaN), and every
+// term with a factor e (times beta or 1/beta) is 0 where -|y| < vanish_x:
+// softplus(-inf) = 0, f''(+-inf) = 0 exactly for every beta.
 struct softplus {
     template <class W, bool precise = true>
     ACTGRAD_VM_INLINE static vm::ExpParts<W> parts(W x, W beta) {
         W yh, yl;
         vm::two_prod(beta, x, yh, yl);
-        yl = vm::abs(yh) < W(vm::FP<W>::big) ? yl : W(0);  // inf, NaN or near overflow
+        const bool exact = x == W(0) || vm::abs(x) == std::numeric_limits<W>::infinity();
+        yh = exact ? x : yh;
+        yl = !exact && vm::abs(yh) < W(vm::FP<W>::big) ? yl : W(0);  // inf, NaN or near overflow
         // -|y| = -|yh| - sign(yh) yl
         if constexpr (precise) {
             return vm::exp_parts(-vm::abs(yh), yh >= W(0) ? -yl : yl);
@@ -168,21 +185,29 @@ struct softplus {
             return vm::exp_parts_fast(-vm::abs(yh), yh >= W(0) ? -yl : yl);
         }
     }
+    // -|beta x| < vanish_x (or x = +-inf, also where beta rounded to 0):
+    // e times any finite factor is 0
+    template <class W> ACTGRAD_VM_INLINE static bool vanishes(W x, W beta) {
+        const W a = vm::abs(x);
+        return a == std::numeric_limits<W>::infinity() || a * beta > -vanish_x<W>;
+    }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x, W beta) {
         const auto p = parts(x, beta);
         const W e = vm::scale(p.m, p.n);
         const W tail = p.n < vm::FP<W>::subnormal_n ? vm::scale(p.m / beta, p.n) : vm::log1p_unit(e) / beta;
-        return (x > W(0) ? x : W(0)) + tail;
+        return (x > W(0) ? x : W(0)) + (vanishes(x, beta) ? W(0) : tail);
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x, W beta) {
         // sigmoid(beta x): e/(1 + e) needs no final scaling (see sigmoid)
         const auto p = parts<W, false>(x, beta);
-        const W e = vm::scale(p.m, p.n);
+        const W e = vanishes(x, beta) ? W(0) : vm::scale(p.m, p.n);
         return (x >= W(0) ? W(1) : e) / (W(1) + e);
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x, W beta) {
         const auto p = parts(x, beta);
-        return vm::scale(beta * p.m / vm::one_plus_sq(vm::scale(p.m, p.n)), p.n);
+        // beta (m/2) 2^(n+1): beta m would overflow for beta near the max
+        const W r = vm::scale(beta * (p.m * W(0.5)) / vm::one_plus_sq(vm::scale(p.m, p.n)), p.n + 1);
+        return vanishes(x, beta) ? W(0) : r;
     }
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)
 };

@@ -70,6 +70,7 @@ template <class K> struct RowOp {
 
 template <class K> struct AxisOp<K, AxisKind::f> {
     static constexpr int n_in = 1, n_out = 1;
+    static bool empty(npy_intp const *core) { return core[0] == 0; }
     template <class S, class C, class O>
     ACTGRAD_INLINE static void row(char **a, npy_intp const *dims, npy_intp const *st) {
         if (st[0] == npy_intp(sizeof(S)) && st[1] == npy_intp(sizeof(O))) {
@@ -82,6 +83,7 @@ template <class K> struct AxisOp<K, AxisKind::f> {
 
 template <class K> struct AxisOp<K, AxisKind::backward> {
     static constexpr int n_in = 2, n_out = 1;
+    static bool empty(npy_intp const *core) { return core[0] == 0; }
     template <class S, class C, class O>
     ACTGRAD_INLINE static void row(char **a, npy_intp const *dims, npy_intp const *st) {
         if (st[0] == npy_intp(sizeof(S)) && st[1] == npy_intp(sizeof(S)) &&
@@ -96,6 +98,7 @@ template <class K> struct AxisOp<K, AxisKind::backward> {
 // glu: "(2,n)->(n)", x split into halves a = x[0], b = x[1].
 template <> struct AxisOp<kernels::glu, AxisKind::f> {
     static constexpr int n_in = 1, n_out = 1;
+    static bool empty(npy_intp const *core) { return core[1] == 0; }  // (2, n)
     template <class S, class C, class O, bool K>
     ACTGRAD_INLINE static void run(char **a, npy_intp n, npy_intp const *st) {
         const Row<S, C, K> x0{a[0], st[1]}, x1{a[0] + st[0], st[1]};
@@ -116,6 +119,7 @@ template <> struct AxisOp<kernels::glu, AxisKind::f> {
 // glu backward: "(n),(2,n)->(2,n)" (grad_output, x) -> (grad_a, grad_b).
 template <> struct AxisOp<kernels::glu, AxisKind::backward> {
     static constexpr int n_in = 2, n_out = 1;
+    static bool empty(npy_intp const *core) { return core[0] == 0; }  // (n, 2)
     template <class S, class C, class O, bool K>
     ACTGRAD_INLINE static void run(char **a, npy_intp n, npy_intp const *st) {
         const Row<S, C, K> g{a[0], st[0]}, x0{a[1], st[2]}, x1{a[1] + st[1], st[2]};
@@ -156,6 +160,8 @@ template <> struct AxisOp<kernels::prelu, AxisKind::grad> {
 // order when a channel-sized scratch can be had, else channel by channel.
 template <> struct AxisOp<kernels::prelu, AxisKind::backward> {
     static constexpr int n_in = 3, n_out = 2;
+    // grad_weight (c) is written even when the blocks are empty (see run)
+    static bool empty(npy_intp const *) { return false; }
 
     template <class S, class C, class O, bool K>
     ACTGRAD_INLINE static C block(char **a, npy_intp const *st, npy_intp i, npy_intp c,
@@ -175,7 +181,9 @@ template <> struct AxisOp<kernels::prelu, AxisKind::backward> {
 
     template <class S, class C, class O, bool K>
     static void run(char **a, npy_intp const *dims, npy_intp const *st) {
-        const npy_intp m = dims[0], nc = dims[1], n = dims[2];
+        // empty blocks (n = 0) add nothing: grad_weight is 0 without visiting
+        // the m * c of them
+        const npy_intp n = dims[2], m = n == 0 ? 0 : dims[0], nc = dims[1];
         char *gw = a[4];
         const npy_intp gw_step = st[10];
         std::unique_ptr<kernels::Neumaier<C>[]> acc(new (std::nothrow) kernels::Neumaier<C>[nc]);
@@ -224,6 +232,9 @@ template <class Op, class S, class C, class O> struct GufuncLoop {
                          (args, dims, steps))
 
     static void run(char **args, npy_intp const *dims, npy_intp const *steps, void *) {
+        // A zero-length core dimension leaves every output empty: no row is
+        // visited (np.empty((10**9, 0)) would be 10**9 calls doing nothing).
+        if (Op::empty(dims + 1)) return;
         if constexpr (vectorised) {
             rows_for(current_isa())(args, dims, steps);
         } else {

@@ -19,9 +19,12 @@
 #include <Python.h>
 
 #include <array>
+#include <cmath>
 #include <cstddef>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <deque>
 #include <tuple>
 #include <type_traits>
@@ -81,8 +84,23 @@ template <> inline void store<float, bfloat16>(char *p, float v) {
     std::memcpy(p, &b, sizeof b);
 }
 
-// Parameters always arrive as float64 and are rounded once to the compute type.
-using ParamStorage = double;
+// Parameters always arrive as float64 and are rounded once to the compute
+// type, except that a nonzero one never rounds to 0: it becomes the smallest
+// subnormal of its sign, so that a slope or scale of 1e-300 still decides the
+// limits in float (leaky_relu(-inf, 1e-300) is -inf, not relu's 0).  One
+// beyond the type's range becomes +-inf, where the kernels take the limits.
+// (Parameters only exist for floating compute types.)
+struct ParamStorage {};
+template <class C> inline C load_param(const char *p) {
+    const double v = *reinterpret_cast<const double *>(p);
+    const C c = static_cast<C>(v);
+    return (c == C(0) && v != 0.0) ? std::copysign(std::numeric_limits<C>::denorm_min(), c) : c;
+}
+template <> inline float load<ParamStorage, float>(const char *p) { return load_param<float>(p); }
+template <> inline double load<ParamStorage, double>(const char *p) { return load_param<double>(p); }
+template <> inline long double load<ParamStorage, long double>(const char *p) {
+    return load_param<long double>(p);
+}
 
 // Compute types whose loops the compiler vectorises, so that they are worth
 // compiling for more than the baseline (long double is x87 arithmetic).
