@@ -1,7 +1,8 @@
 // gelu, exact (x Phi(x)) and with PyTorch's tanh approximation.
 //
-// Computed in work_t<T> (double for float32/float16).  Polynomials and the
-// roots of the derivatives come from tools/fit_polynomials.py.
+// Computed in work_t<T> (float for float32/float16, double, long double).
+// Polynomials and the roots of the derivatives come from
+// tools/fit_polynomials.py.
 #pragma once
 
 #include "common.hpp"
@@ -30,10 +31,14 @@ struct gelu {
     static constexpr W a_max = std::is_same_v<W, long double> ? W(160) : W(40);
     template <class W> struct Pieces {
         W a;             // |x|, clamped to a_max
-        W em;            // exp(-x^2/2) = em 2^n
-        W hm;            // erfc(a/sqrt2)/2 = hm 2^n
+        W em, eml;       // exp(-x^2/2) = (em + eml) 2^n (long double: eml = 0)
+        W hm, hl;        // erfc(a/sqrt2)/2 = (hm + hl) 2^n (long double: hl = 0)
         vm::exp_int_t<W> n;
     };
+    // float/double: z = a/sqrt2 and 1 + z are double-doubles and the
+    // quotient P(t)/(1 + z) and the product with exp's m + ml are carried
+    // to twice the precision, so that erfc/2 is within about 1 ulp (the
+    // rounding of P) instead of the 3 of a plain product chain.
     template <class W> ACTGRAD_VM_INLINE static Pieces<W> pieces(W x) {
         namespace c = vm::coeffs;
         const W a0 = vm::abs(x);
@@ -41,15 +46,25 @@ struct gelu {
         W sh, sl;
         vm::two_prod(a, a, sh, sl);
         const auto p = vm::exp_parts(W(-0.5) * sh, W(-0.5) * sl);
-        const W z = a * vm::dd<W>(c::inv_sqrt2, c::inv_sqrt2_lo);
-        W g;  // erfcx(z)
         if constexpr (vm::is_ld<W>) {
-            g = erfcx_ld(z);
+            const W g = erfcx_ld(a * vm::dd<W>(c::inv_sqrt2, c::inv_sqrt2_lo));  // erfcx(z)
+            return {a, p.m, W(0), W(0.5) * g * p.m + W(0.5) * g * p.ml, W(0), p.n};
         } else {
-            const W t = (z - W(3.5)) / (z + W(3.5));
-            g = ACTGRAD_POLY(W, t, erfcx_t) / (W(1) + z);
+            W kh, kl, zh, zl, s, sb, gl, hh, hl;
+            vm::dd_split(c::inv_sqrt2, c::inv_sqrt2_lo, kh, kl);
+            vm::mul_dd(a, W(0), kh, zh, zl);
+            zl = std::fma(a, kl, zl);
+            const W t = (zh - W(3.5)) / (zh + W(3.5));
+            const W P = ACTGRAD_POLY(W, t, erfcx_t);  // erfcx(z) (1 + z)
+            s = W(1) + zh;                             // 1 + z = s + sb (TwoSum)
+            const W bb = s - zh;
+            sb = ((W(1) - bb) + (zh - (s - bb))) + zl;
+            const W gh = P / s;                        // erfcx(z) = gh + gl
+            gl = (std::fma(-gh, s, P) - gh * sb) / s;
+            vm::mul_dd(gh, gl, p.m, hh, hl);
+            hl = std::fma(gh, p.ml, hl);
+            return {a, p.m, p.ml, W(0.5) * hh, W(0.5) * hl, p.n};
         }
-        return {a, p.m, W(0.5) * g * p.m + W(0.5) * g * p.ml, p.n};
     }
     // long double erfcx(z) = e^(z^2) erfc(z) for z >= 0 (the polynomial above
     // is float64-grade and stops at z = 28): erfc(z) e^(z^2), z^2 exact, up to
@@ -68,36 +83,69 @@ struct gelu {
     }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
         const auto p = pieces(x);
-        return x < W(0) ? vm::scale(-p.a * p.hm, p.n) : x * (W(1) - vm::scale(p.hm, p.n));
+        const W neg = -vm::fma(p.a, p.hm, p.a * p.hl);
+        if constexpr (vm::is_ld<W>) {
+            return x < W(0) ? vm::scale(neg, p.n) : x * (W(1) - vm::scale(p.hm, p.n));
+        } else {
+            // Phi = 1 - erfc/2 = rh + rl (TwoSum), times x with one rounding
+            W rh, rl;
+            vm::two_sum(W(1), -vm::scale(p.hm, p.n), rh, rl);
+            rl -= vm::scale(p.hl, p.n);
+            return x < W(0) ? vm::scale(neg, p.n) : std::fma(x, rh, x * rl);
+        }
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
         namespace c = vm::coeffs;
         const auto p = pieces(x);
-        const W phi_a = p.a * vm::dd<W>(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo) * p.em;  // a phi(x) 2^-n
-        const W pos = (W(1) - vm::scale(p.hm, p.n)) + vm::scale(phi_a, p.n);
-        const W neg = vm::scale(p.hm - phi_a, p.n);
-        W patch;
         if constexpr (vm::is_ld<W>) {
-            patch = ACTGRAD_PATCH(W, x, gelu_grad, gelu_grad_q);
+            const W phi_a = p.a * vm::dd<W>(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo) * p.em;  // a phi(x) 2^-n
+            const W pos = (W(1) - vm::scale(p.hm, p.n)) + vm::scale(phi_a, p.n);
+            const W neg = vm::scale(p.hm - phi_a, p.n);
+            const W patch = ACTGRAD_PATCH(W, x, gelu_grad, gelu_grad_q);
+            return x < W(0) ? ((x >= W(-1.8) && x <= W(-0.2)) ? patch : neg) : pos;
         } else {
-            // the patch in double even for float: its float coefficients would
-            // round to 1.5 ulp
-            using D = vm::wide_t<W>;
-            patch = std::is_same_v<W, float>
-                        ? W(vm::patch(D(x), c::gelu_grad_root, c::gelu_grad_root_lo,
-                                      c::gelu_grad_q_f))
-                        : W(vm::patch(D(x), c::gelu_grad_root, c::gelu_grad_root_lo,
-                                      c::gelu_grad_q));
+            // a phi(x) 2^-n = ah + al, carried to twice the precision like erfc/2
+            W kh, kl, ph, pl, ah, al;
+            vm::dd_split(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo, kh, kl);
+            vm::mul_dd(p.a, W(0), kh, ph, pl);
+            pl = std::fma(p.a, kl, pl);
+            vm::mul_dd(ph, pl, p.em, ah, al);
+            al = std::fma(ph, p.eml, al);
+            const W pos = ((W(1) - vm::scale(p.hm, p.n)) + vm::scale(ah, p.n)) +
+                          vm::scale(al - p.hl, p.n);
+            const W neg = vm::scale((p.hm - ah) + (p.hl - al), p.n);
+            // around the root only: beyond -1.1 neg loses less than 1.4x the
+            // rounding of erfc/2 (and Horner's scheme in d more, toward -1.8)
+            const W patch = std::is_same_v<W, float>
+                                ? vm::patch(x, c::gelu_grad_root, c::gelu_grad_root_lo, c::gelu_grad_q_f)
+                                : vm::patch(x, c::gelu_grad_root, c::gelu_grad_root_lo, c::gelu_grad_q);
+            return x < W(0) ? ((x >= W(-1.1) && x <= W(-0.2)) ? patch : neg) : pos;
         }
-        return x < W(0) ? ((x >= W(-1.8) && x <= W(-0.2)) ? patch : neg) : pos;
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
         namespace c = vm::coeffs;
         const auto p = pieces(x);
-        const W r = -ACTGRAD_MINUS_ROOT(W, p.a, sqrt2);  // sqrt2 - a
-        return vm::scale(p.em * vm::dd<W>(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo) *
-                             (r * (vm::dd<W>(c::sqrt2, c::sqrt2_lo) + p.a)),
-                         p.n);
+        if constexpr (vm::is_ld<W>) {
+            const W r = -ACTGRAD_MINUS_ROOT(W, p.a, sqrt2);  // sqrt2 - a
+            return vm::scale(p.em * vm::dd<W>(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo) *
+                                 (r * (vm::dd<W>(c::sqrt2, c::sqrt2_lo) + p.a)),
+                             p.n);
+        } else {
+            // 2 - x^2 = vh + vl from the exact square (TwoSum), then
+            // phi 2^-n = k (vh + vl) (em + eml) carried to twice the precision:
+            // exact through the roots +-sqrt2, one rounding at the end
+            W sh, sl, kh, kl, th, tl;
+            vm::two_prod(p.a, p.a, sh, sl);
+            W vh, vl;
+            vm::two_sum(W(2), -sh, vh, vl);
+            vl -= sl;
+            vm::dd_split(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo, kh, kl);
+            vm::mul_dd(vh, vl, kh, th, tl);
+            tl = std::fma(vh, kl, tl);
+            const W rh = th * p.em;
+            const W rl = std::fma(th, p.em, -rh) + std::fma(th, p.eml, tl * p.em);
+            return vm::scale(rh + rl, p.n);
+        }
     }
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)
 };
