@@ -175,26 +175,28 @@ struct gelu_tanh {
         namespace c = vm::coeffs;
         const W a0 = vm::abs(x);
         const W a = a0 > a_max<W> ? a_max<W> : a0;
-        W qh, ql, ph, pl, yh, yl, vh, vl;
+        W qh, ql, ph, pl, yh, yl, vh, vl, ch, cl, kh, kl;
+        vm::dd_split(c::gelu_tanh_c, c::gelu_tanh_c_lo, ch, cl);
+        vm::dd_split(c::gelu_tanh_k2, c::gelu_tanh_k2_lo, kh, kl);
         vm::two_prod(a, a, qh, ql);
-        vm::two_prod(W(c::gelu_tanh_c), qh, ph, pl);
-        pl += W(c::gelu_tanh_c) * ql + W(c::gelu_tanh_c_lo) * qh;
+        vm::two_prod(ch, qh, ph, pl);
+        pl += ch * ql + cl * qh;
         // 1 + c x^2 = sh + sl (TwoSum)
         const W sh = W(1) + ph;
         const W bb = sh - W(1);
         const W sl = ((W(1) - (sh - bb)) + (ph - bb)) + pl;
         vm::two_prod(a, sh, yh, yl);
         yl += a * sl;
-        vm::two_prod(W(c::gelu_tanh_k2), yh, vh, vl);
-        vl += W(c::gelu_tanh_k2) * yl + W(c::gelu_tanh_k2_lo) * yh;
+        vm::two_prod(kh, yh, vh, vl);
+        vl += kh * yl + kl * yh;
         const auto p = vm::exp_parts(-vh, -vl);
         // v' = K2 (1 + 3 c x^2) = K2 ((1 + c x^2) + 2 c x^2), as a double-double
         const W wh = sh + W(2) * ph;  // TwoSum: 2 c x^2 may exceed 1 + c x^2
         const W wb = wh - sh;
         const W wl = ((sh - (wh - wb)) + (W(2) * ph - wb)) + (sl + W(2) * pl);
         W v1h, v1l;
-        vm::two_prod(W(c::gelu_tanh_k2), wh, v1h, v1l);
-        v1l += W(c::gelu_tanh_k2) * wl + W(c::gelu_tanh_k2_lo) * wh;
+        vm::two_prod(kh, wh, v1h, v1l);
+        v1l += kh * wl + kl * wh;
         const W v1 = v1h + v1l;
         const W v1sq = v1h * v1h + W(2) * v1h * v1l;  // v'^2
         return {a, v1, v1sq, p.m, vm::scale(p.m, p.n), p.n};
@@ -226,7 +228,12 @@ struct gelu_tanh {
                          : b;
         return vm::scale(p.m * b2 / vm::one_plus_sq_exact(p.e), p.n);
     }
-    ACTGRAD_WIDE_FORMS(f_, df_, d2f_)  // float in double: v is a double-double of double constants
+    // f in the input's precision (float: within 2.8 ulp on dense sweeps); f'
+    // and f'' of float in double: in float their product chains (v', v'^2,
+    // the patches) reach 4.8 ulp
+    template <class T> ACTGRAD_VM_INLINE static T f(T x) { return T(f_(vm::work_t<T>(x))); }
+    template <class T> ACTGRAD_VM_INLINE static T df(T x) { return T(df_(vm::wide_t<T>(x))); }
+    template <class T> ACTGRAD_VM_INLINE static T d2f(T x) { return T(d2f_(vm::wide_t<T>(x))); }
 };
 
 }  // namespace actgrad::kernels

@@ -298,6 +298,26 @@ template <class W> ACTGRAD_VM_INLINE W div_dd(W ah, W al, W bh, W bl) {
     return q + r / bh;
 }
 
+// (1 + eh + el)^K for K = 1, 2, 3 and 0 <= eh <= 1 as h + l, to about 2^-2p:
+// 1 + eh exact (TwoSum) and the powers carried as double-doubles (fma).
+template <int K, class W> ACTGRAD_VM_INLINE void one_plus_pow_dd(W eh, W el, W &h, W &l) {
+    W s, sl;
+    two_sum(W(1), eh, s, sl);
+    sl += el;
+    if constexpr (K == 1) {
+        h = s, l = sl;
+    } else if constexpr (K == 2) {
+        two_prod(s, s, h, l);
+        l = std::fma(W(2) * s, sl, l);
+    } else {
+        W p, pl;
+        two_prod(s, s, p, pl);
+        pl = std::fma(W(2) * s, sl, pl);
+        two_prod(p, s, h, l);
+        l = std::fma(pl, s, std::fma(p, sl, l));
+    }
+}
+
 // (1 + e)^2 for 0 <= e <= 1 with 2e + e^2 and the sum exact: rounded once.
 template <class W> ACTGRAD_VM_INLINE W one_plus_sq_exact(W e) {
     W qh, ql, ah, al, dh, dl;
