@@ -19,11 +19,13 @@ namespace actgrad::kernels {
 //   f   = x Phi(x): Phi(x) = erfc/2 for x < 0 (scaled last), 1 - erfc/2 for
 //         x >= 0 (no cancellation: erfc/2 <= 1/2).
 //   f'  = Phi(x) + x phi(x): a sum of positive terms for x >= 0 and
-//         exp(-x^2/2) (erfcx/2 - a/sqrt(2 pi)) for x < 0, except around the
-//         root x0 = -0.7518 of f' (x in [-1.8, -0.2], where the two terms
-//         cancel), where f' = d Q(d), d = x - x0 (double-double root).
-//   f'' = phi(x) (2 - x^2) = phi(x) (sqrt2 - a)(sqrt2 + a), sqrt2 - a formed
-//         with a double-double sqrt2: exact at the roots +-sqrt2.
+//         exp(-x^2/2) (erfcx/2 - a/sqrt(2 pi)) for x < 0, both terms carried
+//         to twice the precision, except around the root x0 = -0.7518 of f'
+//         (x in [-1.1, -0.2], where the two terms cancel; long double
+//         [-1.8, -0.2]), where f' = d Q(d), d = x - x0 (double-double root).
+//   f'' = phi(x) (2 - x^2): 2 - x^2 from the exact square (long double:
+//         (sqrt2 - a)(sqrt2 + a) with a double-double sqrt2): exact at the
+//         roots +-sqrt2.
 struct gelu {
     // |x| is clamped (inf * 0 would be NaN) where exp(-x^2/2) and every result
     // is 0: double underflows below x = -38.5, long double below -151.

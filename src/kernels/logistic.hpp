@@ -1,7 +1,7 @@
 // The exp/log1p family: sigmoid, logsigmoid, tanh, silu, softplus.
 //
-// Every kernel computes in work_t<T> (double for float32/float16 and double,
-// long double for long double) and is written in terms of a = |x| and
+// Every kernel computes in work_t<T> (float for float32/float16, double,
+// long double) and is written in terms of a = |x| and
 // e = exp(-a) <= 1, so that no intermediate overflows for any input and no
 // subtraction of nearly equal numbers happens in either tail.  The comments
 // give, for each function, the numerically stable form chosen and why.
@@ -143,12 +143,9 @@ struct silu {
             const W g = patch ? std::fma(root_exp, p.em1, dr) : (W(1) + xc) + e;
             const W eml = patch ? root_exp * p.ml : p.ml;  // (the rounding of c m is 2^-p)
             W nh, nl, dh, dl;
-            if (neg) {
-                vm::mul_dd(em, eml, g, nh, nl);
-            } else {
-                nh = std::fma(e, W(1) + xc, W(1));
-                nl = W(0);
-            }
+            vm::mul_dd(em, eml, g, nh, nl);
+            nh = neg ? nh : std::fma(e, W(1) + xc, W(1));
+            nl = neg ? nl : W(0);
             vm::one_plus_pow_dd<2>(e, vm::scale(eml, p.n), dh, dl);
             const W q = vm::div_dd(nh, nl, dh, dl);
             return neg ? vm::scale(q, p.n) : q;

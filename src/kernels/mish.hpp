@@ -1,4 +1,6 @@
-// mish(x) = x tanh(softplus(x)), computed in work_t<T> (double for float).
+// mish(x) = x tanh(softplus(x)), computed in wide_t<T> (double for float32
+// and float16: in float the long product chains below would not stay
+// within the bound).
 //
 // With e = exp(-|x|) everything is rational in e, so nothing overflows and
 // both tails keep their digits:
@@ -101,7 +103,7 @@ struct mish {
         }
         return x < W(0) ? neg : pos;
     }
-    ACTGRAD_WIDE_FORMS(f_, df_, d2f_)  // float in double: long product chains
+    ACTGRAD_WIDE_FORMS(f_, df_, d2f_)
 };
 
 }  // namespace actgrad::kernels
