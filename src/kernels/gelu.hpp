@@ -92,7 +92,7 @@ struct gelu {
             // Phi = 1 - erfc/2 = rh + rl (TwoSum), times x with one rounding
             W rh, rl;
             vm::two_sum(W(1), -vm::scale(p.hm, p.n), rh, rl);
-            rl -= vm::scale(p.hl, p.n);
+            rl -= vm::scale_low(p.hl, p.n);
             return x < W(0) ? vm::scale(neg, p.n) : std::fma(x, rh, x * rl);
         }
     }
@@ -114,7 +114,7 @@ struct gelu {
             vm::mul_dd(ph, pl, p.em, ah, al);
             al = std::fma(ph, p.eml, al);
             const W pos = ((W(1) - vm::scale(p.hm, p.n)) + vm::scale(ah, p.n)) +
-                          vm::scale(al - p.hl, p.n);
+                          vm::scale_low(al - p.hl, p.n);
             const W neg = vm::scale((p.hm - ah) + (p.hl - al), p.n);
             // around the root only: beyond -1.1 neg loses less than 1.4x the
             // rounding of erfc/2 (and Horner's scheme in d more, toward -1.8)

@@ -394,6 +394,13 @@ template <class W> ACTGRAD_VM_INLINE W scale(W m, exp_int_t<W> n) {
     const exp_int_t<W> n1 = n >> 1;
     return m * pow2i<W>(n1) * pow2i<W>(n - n1);
 }
+// l 2^n for the low part l of a double-double whose scaled sum meets O(1)
+// terms: 0 where it is below 2^-2p of them (no subnormal operands, which cost
+// a microcode assist per instruction on x86).
+template <class W> ACTGRAD_VM_INLINE W scale_low(W l, exp_int_t<W> n) {
+    constexpr exp_int_t<W> k = -2 * FP<W>::mant;
+    return n < k ? W(0) : l * pow2i<W>(n < k ? k : n);
+}
 ACTGRAD_VM_INLINE long double scale(long double m, std::int64_t n) {
     return n == 0 ? m : std::ldexp(m, int(n));
 }
