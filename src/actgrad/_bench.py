@@ -527,6 +527,7 @@ def group_table(group: Group, markdown: bool) -> str:
 
 def describe_machine(modules: dict) -> str:
     import actgrad
+    from actgrad import _ufuncs
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -535,7 +536,8 @@ def describe_machine(modules: dict) -> str:
                        if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    parts = [f"actgrad {actgrad.__version__}", f"numpy {np.__version__}"]
+    parts = [f"actgrad {actgrad.__version__} ({_ufuncs._get_isa()} loops)",
+             f"numpy {np.__version__}"]
     for key, module in modules.items():
         parts.append(f"{key} {module.__version__} (1 thread)")
     parts.append(f"Python {platform.python_version()}")
@@ -715,6 +717,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "ones, then softmax, log_softmax and glu)")
     parser.add_argument("--no-peers", action="store_true",
                         help="with --catalogue: time actgrad and the NumPy idiom only")
+    parser.add_argument("--isa", metavar="LEVEL",
+                        help="run actgrad's loops with this instruction set: baseline, avx2 "
+                             "or avx512 (default: the best this CPU supports; the "
+                             "environment variable ACTGRAD_CPU does the same)")
 
 
 def run_cli(args: argparse.Namespace) -> int:
@@ -731,6 +737,14 @@ def run_cli(args: argparse.Namespace) -> int:
             ok = False
         if not ok:
             print(f"actgrad bench: not a float dtype: {name!r}", file=sys.stderr)
+            return 2
+    if args.isa is not None:
+        from . import _ufuncs
+
+        try:
+            _ufuncs._set_isa(args.isa)
+        except ValueError as exc:
+            print(f"actgrad bench: --isa: {exc}", file=sys.stderr)
             return 2
     if args.catalogue:
         from . import _bench_catalogue

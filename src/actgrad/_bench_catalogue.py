@@ -269,7 +269,7 @@ def run(sizes=(1e6, 1e7), dtypes=("float32", "float64"), names=(), no_peers=Fals
                             + list(AXIS))
     cols = ["actgrad", "numpy", "numexpr", "torch", "jax"]
     print(f"{'function':<12} {'form':<5} {'dtype':<8} {'n':>5} " + " ".join(f"{c:>8}" for c in cols)
-          + "   (time / np.copyto)")
+          + f"   (time / np.copyto; actgrad's loops: {ag._ufuncs._get_isa()})")
     for dtype in dtypes:
         for size in sizes:
             n = int(size)

@@ -208,13 +208,26 @@ template <> struct AxisOp<kernels::prelu, AxisKind::backward> {
 // step per operand, then the core steps of each operand in signature order.
 template <class Op, class S, class C, class O> struct GufuncLoop {
     static constexpr int n_args = Op::n_in + Op::n_out;
+    // Only float32 and float64 rows are worth more than the baseline: float16
+    // and integer rows convert every element through a call or a cast.
+    static constexpr bool vectorised =
+        std::is_same_v<S, C> && (std::is_same_v<C, float> || std::is_same_v<C, double>);
 
-    ACTGRAD_TARGET_CLONES
-    static void run(char **args, npy_intp const *dims, npy_intp const *steps, void *) {
+    ACTGRAD_INLINE static void rows_impl(char **args, npy_intp const *dims, npy_intp const *steps) {
         char *a[n_args];
         for (npy_intp r = 0; r < dims[0]; ++r) {
             for (int k = 0; k < n_args; ++k) a[k] = args[k] + r * steps[k];
             Op::template row<S, C, O>(a, dims + 1, steps + n_args);
+        }
+    }
+    ACTGRAD_ISA_VARIANTS(rows, void, (char **args, npy_intp const *dims, npy_intp const *steps),
+                         (args, dims, steps))
+
+    static void run(char **args, npy_intp const *dims, npy_intp const *steps, void *) {
+        if constexpr (vectorised) {
+            rows_for(current_isa())(args, dims, steps);
+        } else {
+            rows_baseline(args, dims, steps);
         }
         // exp of -inf, TwoSum on infinities and compares on NaN raise FP flags;
         // every result is already what the contract asks for.

@@ -3,7 +3,8 @@
 //   Form<K>   (forms.hpp) adapts kernel K to one of the four public forms
 //             (f, f', f'', backward) with a uniform `call(arrays..., params...)`.
 //   Kernel<..> is the one vectorised loop per operation and compute type,
-//             compiled for each target (AVX-512, AVX2, baseline).
+//             compiled for each instruction set (isa.hpp: AVX-512, AVX2,
+//             baseline; long double for the baseline only).
 //   Loop<..>  is the inner loop NumPy calls: Kernel directly when every array
 //             is contiguous in the compute type, otherwise blocks that gather
 //             strided or converted (float16, integer) inputs into small
@@ -28,22 +29,7 @@
 #include <numpy/ufuncobject.h>
 
 #include "forms.hpp"
-
-// The loops are compiled for AVX-512 and AVX2 too, picked at load time
-// (GCC function multiversioning through glibc's ifunc); elsewhere baseline only.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
-    defined(__GLIBC__)
-#define ACTGRAD_TARGET_CLONES \
-    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define ACTGRAD_TARGET_CLONES
-#endif
-// ACTGRAD_INLINE (always_inline where the compiler has it) comes from forms.hpp.
-#if defined(__GNUC__)
-#define ACTGRAD_NOINLINE __attribute__((noinline))
-#else
-#define ACTGRAD_NOINLINE
-#endif
+#include "isa.hpp"
 
 namespace actgrad {
 
@@ -66,27 +52,40 @@ template <> inline void store<float, npy_half>(char *p, float v) {
 // Parameters always arrive as float64 and are rounded once to the compute type.
 using ParamStorage = double;
 
+// Compute types whose loops the compiler vectorises, so that they are worth
+// compiling for more than the baseline (long double is x87 arithmetic).
+template <class C> inline constexpr bool vectorisable = !std::is_same_v<C, long double>;
+
 // The one vectorised loop of an operation in compute type C:
 // out[i] = Op(in_0[i], ..., p...).  Every ufunc loop that computes in C calls
 // it, directly on contiguous arrays and on gathered blocks otherwise, so the
-// kernel is compiled once per target (not once per storage type) and a
-// result never depends on the layout or dtype of the arrays it came from.
+// kernel is compiled once per instruction set (not once per storage type) and
+// a result never depends on the layout or dtype of the arrays it came from.
 template <class Op, class C, std::size_t NP>
 struct Kernel {
     static constexpr std::size_t NA = Op::n_arrays;
 
     // Parameters that are the same for every element (the usual case).
-    ACTGRAD_TARGET_CLONES ACTGRAD_NOINLINE
-    static void uniform(const C *const *in, const C *param, C *out, npy_intp n) {
-        uniform_impl(in, param, out, n, std::make_index_sequence<NA>{},
-                     std::make_index_sequence<NP>{});
-    }
-
+    ACTGRAD_ISA_VARIANTS(uniform, void, (const C *const *in, const C *param, C *out, npy_intp n),
+                         (in, param, out, n, std::make_index_sequence<NA>{},
+                          std::make_index_sequence<NP>{}))
     // Parameters that vary along the loop (parameter arrays that broadcast).
-    ACTGRAD_TARGET_CLONES ACTGRAD_NOINLINE
-    static void varying(const C *const *in, const C *const *param, C *out, npy_intp n) {
-        varying_impl(in, param, out, n, std::make_index_sequence<NA>{},
-                     std::make_index_sequence<NP>{});
+    ACTGRAD_ISA_VARIANTS(varying, void,
+                         (const C *const *in, const C *const *param, C *out, npy_intp n),
+                         (in, param, out, n, std::make_index_sequence<NA>{},
+                          std::make_index_sequence<NP>{}))
+
+    using UniformFn = void (*)(const C *const *, const C *, C *, npy_intp);
+    static UniformFn uniform(int isa) {
+        if constexpr (vectorisable<C>) return uniform_for(isa);
+        (void)isa;
+        return &uniform_baseline;
+    }
+    using VaryingFn = void (*)(const C *const *, const C *const *, C *, npy_intp);
+    static VaryingFn varying(int isa) {
+        if constexpr (vectorisable<C>) return varying_for(isa);
+        (void)isa;
+        return &varying_baseline;
     }
 
     template <std::size_t... A, std::size_t... P>
@@ -110,6 +109,34 @@ struct Kernel {
         for (npy_intp i = 0; i < n; ++i) {
             out[i] = Op::call(x[A][i]..., p[P][i]...);
         }
+    }
+
+    // uniform() on contiguous arrays, with streaming stores when the output
+    // is large: chunks are computed into a buffer in L1 and streamed out.
+    static void contiguous(int isa, const C *const *in, const C *param, C *out, npy_intp n) {
+        const UniformFn run = uniform(isa);
+        const std::size_t bytes = std::size_t(n) * sizeof(C);
+        const std::uintptr_t addr = reinterpret_cast<std::uintptr_t>(out);
+        if (!StreamCopy::available || bytes < stream_min_bytes || addr % sizeof(C) != 0) {
+            run(in, param, out, n);
+            return;
+        }
+        constexpr npy_intp chunk = npy_intp(stream_chunk_bytes / sizeof(C));
+        const npy_intp head = npy_intp((stream_align - addr % stream_align) % stream_align / sizeof(C));
+        run(in, param, out, head);
+        alignas(stream_align) C buf[chunk];
+        const auto copy = StreamCopy::copy_for(isa);
+        std::array<const C *, NA> at;
+        npy_intp i = head;
+        for (; i + chunk <= n; i += chunk) {
+            for (std::size_t a = 0; a < NA; ++a) at[a] = in[a] + i;
+            run(at.data(), param, buf, chunk);
+            copy(reinterpret_cast<char *>(out + i), reinterpret_cast<const char *>(buf),
+                 stream_chunk_bytes);
+        }
+        for (std::size_t a = 0; a < NA; ++a) at[a] = in[a] + i;
+        run(at.data(), param, out + i, n - i);
+        StreamCopy::fence();
     }
 };
 
@@ -135,15 +162,17 @@ struct Loop {
         const npy_intp out_step = steps[NA + NP];
         const bool uniform = ((steps[NA + P] == 0) && ... && true);
         std::array<C, NP + 1> scalar{load<ParamStorage, C>(args[NA + P])..., C(0)};
+        const int isa = current_isa();
         if constexpr (std::is_same_v<S, C> && std::is_same_v<O, C>) {
             const bool contiguous = ((steps[A] == npy_intp(sizeof(S))) && ... && true) &&
                                     out_step == npy_intp(sizeof(O));
             if (contiguous && uniform) {
                 const std::array<const C *, NA> in{reinterpret_cast<const C *>(args[A])...};
-                K::uniform(in.data(), scalar.data(), reinterpret_cast<C *>(out), n);
+                K::contiguous(isa, in.data(), scalar.data(), reinterpret_cast<C *>(out), n);
                 return;
             }
         }
+        const auto run_uniform = K::uniform(isa);
         std::array<std::array<C, block>, NA> in;
         std::array<std::array<C, block>, NP + 1> param;
         std::array<C, block> res;
@@ -154,11 +183,11 @@ struct Loop {
             const npy_intp m = n - start < block ? n - start : block;
             (gather<S>(in[A], args[A] + start * steps[A], steps[A], m), ...);
             if (uniform) {
-                K::uniform(in_ptr.data(), scalar.data(), res.data(), m);
-            } else {
+                run_uniform(in_ptr.data(), scalar.data(), res.data(), m);
+            } else if constexpr (NP > 0) {
                 (gather<ParamStorage>(param[P], args[NA + P] + start * steps[NA + P],
                                       steps[NA + P], m), ...);
-                K::varying(in_ptr.data(), param_ptr.data(), res.data(), m);
+                K::varying(isa)(in_ptr.data(), param_ptr.data(), res.data(), m);
             }
             char *o = out + start * out_step;
             for (npy_intp j = 0; j < m; ++j) {
