@@ -93,7 +93,8 @@ struct gelu {
             W rh, rl;
             vm::two_sum(W(1), -vm::scale(p.hm, p.n), rh, rl);
             rl -= vm::scale_low(p.hl, p.n);
-            return x < W(0) ? vm::scale(neg, p.n) : std::fma(x, rh, x * rl);
+            // a clamped (no inf * 0); the sign of x for gelu(-0.0) = -0.0
+            return x < W(0) ? vm::scale(neg, p.n) : vm::copysign(std::fma(x, rh, p.a * rl), x);
         }
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
