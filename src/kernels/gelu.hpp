@@ -1,7 +1,8 @@
 // gelu, exact (x Phi(x)) and with PyTorch's tanh approximation.
 //
-// Computed in work_t<T> (double for float32/float16).  Polynomials and the
-// roots of the derivatives come from tools/fit_polynomials.py.
+// Computed in work_t<T> (float for float32/float16, double, long double).
+// Polynomials and the roots of the derivatives come from
+// tools/fit_polynomials.py.
 #pragma once
 
 #include "common.hpp"
@@ -18,11 +19,13 @@ namespace actgrad::kernels {
 //   f   = x Phi(x): Phi(x) = erfc/2 for x < 0 (scaled last), 1 - erfc/2 for
 //         x >= 0 (no cancellation: erfc/2 <= 1/2).
 //   f'  = Phi(x) + x phi(x): a sum of positive terms for x >= 0 and
-//         exp(-x^2/2) (erfcx/2 - a/sqrt(2 pi)) for x < 0, except around the
-//         root x0 = -0.7518 of f' (x in [-1.8, -0.2], where the two terms
-//         cancel), where f' = d Q(d), d = x - x0 (double-double root).
-//   f'' = phi(x) (2 - x^2) = phi(x) (sqrt2 - a)(sqrt2 + a), sqrt2 - a formed
-//         with a double-double sqrt2: exact at the roots +-sqrt2.
+//         exp(-x^2/2) (erfcx/2 - a/sqrt(2 pi)) for x < 0, both terms carried
+//         to twice the precision, except around the root x0 = -0.7518 of f'
+//         (x in [-1.1, -0.2], where the two terms cancel; long double
+//         [-1.8, -0.2]), where f' = d Q(d), d = x - x0 (double-double root).
+//   f'' = phi(x) (2 - x^2): 2 - x^2 from the exact square (long double:
+//         (sqrt2 - a)(sqrt2 + a) with a double-double sqrt2): exact at the
+//         roots +-sqrt2.
 struct gelu {
     // |x| is clamped (inf * 0 would be NaN) where exp(-x^2/2) and every result
     // is 0: double underflows below x = -38.5, long double below -151.
@@ -30,10 +33,14 @@ struct gelu {
     static constexpr W a_max = std::is_same_v<W, long double> ? W(160) : W(40);
     template <class W> struct Pieces {
         W a;             // |x|, clamped to a_max
-        W em;            // exp(-x^2/2) = em 2^n
-        W hm;            // erfc(a/sqrt2)/2 = hm 2^n
+        W em, eml;       // exp(-x^2/2) = (em + eml) 2^n (long double: eml = 0)
+        W hm, hl;        // erfc(a/sqrt2)/2 = (hm + hl) 2^n (long double: hl = 0)
         vm::exp_int_t<W> n;
     };
+    // float/double: z = a/sqrt2 and 1 + z are double-doubles and the
+    // quotient P(t)/(1 + z) and the product with exp's m + ml are carried
+    // to twice the precision, so that erfc/2 is within about 1 ulp (the
+    // rounding of P) instead of the 3 of a plain product chain.
     template <class W> ACTGRAD_VM_INLINE static Pieces<W> pieces(W x) {
         namespace c = vm::coeffs;
         const W a0 = vm::abs(x);
@@ -41,15 +48,25 @@ struct gelu {
         W sh, sl;
         vm::two_prod(a, a, sh, sl);
         const auto p = vm::exp_parts(W(-0.5) * sh, W(-0.5) * sl);
-        const W z = a * vm::dd<W>(c::inv_sqrt2, c::inv_sqrt2_lo);
-        W g;  // erfcx(z)
         if constexpr (vm::is_ld<W>) {
-            g = erfcx_ld(z);
+            const W g = erfcx_ld(a * vm::dd<W>(c::inv_sqrt2, c::inv_sqrt2_lo));  // erfcx(z)
+            return {a, p.m, W(0), W(0.5) * g * p.m + W(0.5) * g * p.ml, W(0), p.n};
         } else {
-            const W t = (z - W(3.5)) / (z + W(3.5));
-            g = ACTGRAD_POLY(W, t, erfcx_t) / (W(1) + z);
+            W kh, kl, zh, zl, s, sb, gl, hh, hl;
+            vm::dd_split(c::inv_sqrt2, c::inv_sqrt2_lo, kh, kl);
+            vm::mul_dd(a, W(0), kh, zh, zl);
+            zl = std::fma(a, kl, zl);
+            const W t = (zh - W(3.5)) / (zh + W(3.5));
+            const W P = ACTGRAD_POLY(W, t, erfcx_t);  // erfcx(z) (1 + z)
+            s = W(1) + zh;                             // 1 + z = s + sb (TwoSum)
+            const W bb = s - zh;
+            sb = ((W(1) - bb) + (zh - (s - bb))) + zl;
+            const W gh = P / s;                        // erfcx(z) = gh + gl
+            gl = (std::fma(-gh, s, P) - gh * sb) / s;
+            vm::mul_dd(gh, gl, p.m, hh, hl);
+            hl = std::fma(gh, p.ml, hl);
+            return {a, p.m, p.ml, W(0.5) * hh, W(0.5) * hl, p.n};
         }
-        return {a, p.m, W(0.5) * g * p.m + W(0.5) * g * p.ml, p.n};
     }
     // long double erfcx(z) = e^(z^2) erfc(z) for z >= 0 (the polynomial above
     // is float64-grade and stops at z = 28): erfc(z) e^(z^2), z^2 exact, up to
@@ -68,36 +85,70 @@ struct gelu {
     }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
         const auto p = pieces(x);
-        return x < W(0) ? vm::scale(-p.a * p.hm, p.n) : x * (W(1) - vm::scale(p.hm, p.n));
+        const W neg = -vm::fma(p.a, p.hm, p.a * p.hl);
+        if constexpr (vm::is_ld<W>) {
+            return x < W(0) ? vm::scale(neg, p.n) : x * (W(1) - vm::scale(p.hm, p.n));
+        } else {
+            // Phi = 1 - erfc/2 = rh + rl (TwoSum), times x with one rounding
+            W rh, rl;
+            vm::two_sum(W(1), -vm::scale(p.hm, p.n), rh, rl);
+            rl -= vm::scale_low(p.hl, p.n);
+            // a clamped (no inf * 0); the sign of x for gelu(-0.0) = -0.0
+            return x < W(0) ? vm::scale(neg, p.n) : vm::copysign(std::fma(x, rh, p.a * rl), x);
+        }
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
         namespace c = vm::coeffs;
         const auto p = pieces(x);
-        const W phi_a = p.a * vm::dd<W>(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo) * p.em;  // a phi(x) 2^-n
-        const W pos = (W(1) - vm::scale(p.hm, p.n)) + vm::scale(phi_a, p.n);
-        const W neg = vm::scale(p.hm - phi_a, p.n);
-        W patch;
         if constexpr (vm::is_ld<W>) {
-            patch = ACTGRAD_PATCH(W, x, gelu_grad, gelu_grad_q);
+            const W phi_a = p.a * vm::dd<W>(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo) * p.em;  // a phi(x) 2^-n
+            const W pos = (W(1) - vm::scale(p.hm, p.n)) + vm::scale(phi_a, p.n);
+            const W neg = vm::scale(p.hm - phi_a, p.n);
+            const W patch = ACTGRAD_PATCH(W, x, gelu_grad, gelu_grad_q);
+            return x < W(0) ? ((x >= W(-1.8) && x <= W(-0.2)) ? patch : neg) : pos;
         } else {
-            // the patch in double even for float: its float coefficients would
-            // round to 1.5 ulp
-            using D = vm::wide_t<W>;
-            patch = std::is_same_v<W, float>
-                        ? W(vm::patch(D(x), c::gelu_grad_root, c::gelu_grad_root_lo,
-                                      c::gelu_grad_q_f))
-                        : W(vm::patch(D(x), c::gelu_grad_root, c::gelu_grad_root_lo,
-                                      c::gelu_grad_q));
+            // a phi(x) 2^-n = ah + al, carried to twice the precision like erfc/2
+            W kh, kl, ph, pl, ah, al;
+            vm::dd_split(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo, kh, kl);
+            vm::mul_dd(p.a, W(0), kh, ph, pl);
+            pl = std::fma(p.a, kl, pl);
+            vm::mul_dd(ph, pl, p.em, ah, al);
+            al = std::fma(ph, p.eml, al);
+            const W pos = ((W(1) - vm::scale(p.hm, p.n)) + vm::scale(ah, p.n)) +
+                          vm::scale_low(al - p.hl, p.n);
+            const W neg = vm::scale((p.hm - ah) + (p.hl - al), p.n);
+            // around the root only: beyond -1.1 neg loses less than 1.4x the
+            // rounding of erfc/2 (and Horner's scheme in d more, toward -1.8)
+            const W patch = std::is_same_v<W, float>
+                                ? vm::patch(x, c::gelu_grad_root, c::gelu_grad_root_lo, c::gelu_grad_q_f)
+                                : vm::patch(x, c::gelu_grad_root, c::gelu_grad_root_lo, c::gelu_grad_q);
+            return x < W(0) ? ((x >= W(-1.1) && x <= W(-0.2)) ? patch : neg) : pos;
         }
-        return x < W(0) ? ((x >= W(-1.8) && x <= W(-0.2)) ? patch : neg) : pos;
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
         namespace c = vm::coeffs;
         const auto p = pieces(x);
-        const W r = -ACTGRAD_MINUS_ROOT(W, p.a, sqrt2);  // sqrt2 - a
-        return vm::scale(p.em * vm::dd<W>(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo) *
-                             (r * (vm::dd<W>(c::sqrt2, c::sqrt2_lo) + p.a)),
-                         p.n);
+        if constexpr (vm::is_ld<W>) {
+            const W r = -ACTGRAD_MINUS_ROOT(W, p.a, sqrt2);  // sqrt2 - a
+            return vm::scale(p.em * vm::dd<W>(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo) *
+                                 (r * (vm::dd<W>(c::sqrt2, c::sqrt2_lo) + p.a)),
+                             p.n);
+        } else {
+            // 2 - x^2 = vh + vl from the exact square (TwoSum), then
+            // phi 2^-n = k (vh + vl) (em + eml) carried to twice the precision:
+            // exact through the roots +-sqrt2, one rounding at the end
+            W sh, sl, kh, kl, th, tl;
+            vm::two_prod(p.a, p.a, sh, sl);
+            W vh, vl;
+            vm::two_sum(W(2), -sh, vh, vl);
+            vl -= sl;
+            vm::dd_split(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo, kh, kl);
+            vm::mul_dd(vh, vl, kh, th, tl);
+            tl = std::fma(vh, kl, tl);
+            const W rh = th * p.em;
+            const W rl = std::fma(th, p.em, -rh) + std::fma(th, p.eml, tl * p.em);
+            return vm::scale(rh + rl, p.n);
+        }
     }
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)
 };
@@ -118,6 +169,7 @@ struct gelu_tanh {
     template <class W> struct Pieces {
         W a, v1, v1sq, m, e;  // |x| (clamped), v', v'^2, exp(-|v|) = m 2^n = e
         vm::exp_int_t<W> n;
+        W ml;                 // the low part of m (exp_parts)
     };
     // |x| is clamped (inf * 0 would be NaN) where exp(-|v|) is 0: |v(30)| > 1900
     // (double), |v(60)| > 15000 (long double, which underflows at e^-11400)
@@ -127,29 +179,31 @@ struct gelu_tanh {
         namespace c = vm::coeffs;
         const W a0 = vm::abs(x);
         const W a = a0 > a_max<W> ? a_max<W> : a0;
-        W qh, ql, ph, pl, yh, yl, vh, vl;
+        W qh, ql, ph, pl, yh, yl, vh, vl, ch, cl, kh, kl;
+        vm::dd_split(c::gelu_tanh_c, c::gelu_tanh_c_lo, ch, cl);
+        vm::dd_split(c::gelu_tanh_k2, c::gelu_tanh_k2_lo, kh, kl);
         vm::two_prod(a, a, qh, ql);
-        vm::two_prod(W(c::gelu_tanh_c), qh, ph, pl);
-        pl += W(c::gelu_tanh_c) * ql + W(c::gelu_tanh_c_lo) * qh;
+        vm::two_prod(ch, qh, ph, pl);
+        pl += ch * ql + cl * qh;
         // 1 + c x^2 = sh + sl (TwoSum)
         const W sh = W(1) + ph;
         const W bb = sh - W(1);
         const W sl = ((W(1) - (sh - bb)) + (ph - bb)) + pl;
         vm::two_prod(a, sh, yh, yl);
         yl += a * sl;
-        vm::two_prod(W(c::gelu_tanh_k2), yh, vh, vl);
-        vl += W(c::gelu_tanh_k2) * yl + W(c::gelu_tanh_k2_lo) * yh;
+        vm::two_prod(kh, yh, vh, vl);
+        vl += kh * yl + kl * yh;
         const auto p = vm::exp_parts(-vh, -vl);
         // v' = K2 (1 + 3 c x^2) = K2 ((1 + c x^2) + 2 c x^2), as a double-double
         const W wh = sh + W(2) * ph;  // TwoSum: 2 c x^2 may exceed 1 + c x^2
         const W wb = wh - sh;
         const W wl = ((sh - (wh - wb)) + (W(2) * ph - wb)) + (sl + W(2) * pl);
         W v1h, v1l;
-        vm::two_prod(W(c::gelu_tanh_k2), wh, v1h, v1l);
-        v1l += W(c::gelu_tanh_k2) * wl + W(c::gelu_tanh_k2_lo) * wh;
+        vm::two_prod(kh, wh, v1h, v1l);
+        v1l += kh * wl + kl * wh;
         const W v1 = v1h + v1l;
         const W v1sq = v1h * v1h + W(2) * v1h * v1l;  // v'^2
-        return {a, v1, v1sq, p.m, vm::scale(p.m, p.n), p.n};
+        return {a, v1, v1sq, p.m, vm::scale(p.m, p.n), p.n, p.ml};
     }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
         const auto p = pieces(x);
@@ -169,16 +223,29 @@ struct gelu_tanh {
         namespace c = vm::coeffs;
         const auto p = pieces(x);
         const W th = W(1) - W(2) * p.e / (W(1) + p.e);  // tanh(|v|/2)
-        const W b = W(2) * p.v1 +
-                    W(6) * vm::dd<W>(c::gelu_tanh_k2, c::gelu_tanh_k2_lo) *
-                        vm::dd<W>(c::gelu_tanh_c, c::gelu_tanh_c_lo) * (p.a * p.a) -
-                    p.a * p.v1sq * th;
-        const W b2 = (p.a >= W(0.7) && p.a <= W(3.4))
-                         ? ACTGRAD_PATCH(W, p.a, gelu_tanh_grad2, gelu_tanh_b2_q)
-                         : b;
-        return vm::scale(p.m * b2 / vm::one_plus_sq_exact(p.e), p.n);
+        const W t1 = W(2) * p.v1 + W(6) * vm::dd<W>(c::gelu_tanh_k2, c::gelu_tanh_k2_lo) *
+                                       vm::dd<W>(c::gelu_tanh_c, c::gelu_tanh_c_lo) * (p.a * p.a);
+        const bool in_patch = p.a >= W(0.7) && p.a <= W(3.4);
+        const W patch = ACTGRAD_PATCH(W, p.a, gelu_tanh_grad2, gelu_tanh_b2_q);
+        if constexpr (vm::is_ld<W>) {
+            const W b2 = in_patch ? patch : t1 - p.a * p.v1sq * th;
+            return vm::scale(p.m * b2 / vm::one_plus_sq_exact(p.e), p.n);
+        } else {
+            // beyond the patch b2 is dominated by a v'^2 th (no cancellation):
+            // its last product fused, and m b2 / (1 + e)^2 with the product
+            // carried to twice the precision (4.5 ulp at |x| = 5.4 before)
+            const W b2 = in_patch ? patch : std::fma(-(p.a * p.v1sq), th, t1);
+            W nh, nl;
+            vm::mul_dd(p.m, p.ml, b2, nh, nl);
+            return vm::scale(vm::div_dd(nh, nl, vm::one_plus_sq_exact(p.e), W(0)), p.n);
+        }
     }
-    ACTGRAD_WIDE_FORMS(f_, df_, d2f_)  // float in double: v is a double-double of double constants
+    // f in the input's precision (float: within 2.8 ulp on dense sweeps); f'
+    // and f'' of float in double: in float their product chains (v', v'^2,
+    // the patches) reach 4.8 ulp
+    template <class T> ACTGRAD_VM_INLINE static T f(T x) { return T(f_(vm::work_t<T>(x))); }
+    template <class T> ACTGRAD_VM_INLINE static T df(T x) { return T(df_(vm::wide_t<T>(x))); }
+    template <class T> ACTGRAD_VM_INLINE static T d2f(T x) { return T(d2f_(vm::wide_t<T>(x))); }
 };
 
 }  // namespace actgrad::kernels

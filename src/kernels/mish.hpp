@@ -1,4 +1,6 @@
-// mish(x) = x tanh(softplus(x)), computed in work_t<T> (double for float).
+// mish(x) = x tanh(softplus(x)), computed in wide_t<T> (double for float32
+// and float16: in float the long product chains below would not stay
+// within the bound).
 //
 // With e = exp(-|x|) everything is rational in e, so nothing overflows and
 // both tails keep their digits:
@@ -38,11 +40,24 @@ struct mish {
         const W e = vm::scale(p.m, p.n);
         const W xc = vm::clamp(x, -W(vm::FP<W>::tail_x), W(vm::FP<W>::tail_x));
         const W D = W(1) + W(2) * e * (W(1) + e);
-        const W B = (x >= W(-1.55) && x <= W(-0.9))
-                        ? ACTGRAD_PATCH(W, x, mish_b, mish_b_q)
-                        : W(4) * (xc + W(1)) + e * (W(6) + W(4) * xc) + e * e * (W(4) + e);
-        const W u = W(0.5) * e * (e + W(2));  // (w + 2)^2 = 4 (1 + u)^2
-        const W neg = vm::scale(W(0.25) * p.m * B / vm::one_plus_sq(u), p.n);
+        const bool in_patch = x >= W(-1.55) && x <= W(-0.9);
+        W neg;
+        if constexpr (vm::is_ld<W>) {
+            const W B = in_patch ? ACTGRAD_PATCH(W, x, mish_b, mish_b_q)
+                                 : W(4) * (xc + W(1)) + e * (W(6) + W(4) * xc) + e * e * (W(4) + e);
+            const W u = W(0.5) * e * (e + W(2));  // (w + 2)^2 = 4 (1 + u)^2
+            neg = vm::scale(W(0.25) * p.m * B / vm::one_plus_sq(u), p.n);
+        } else {
+            // B by Horner's scheme in e (fma), and m B / (1 + e + e^2/2)^2 with
+            // the product and the square carried to twice the precision
+            const W B = in_patch ? ACTGRAD_PATCH(W, x, mish_b, mish_b_q)
+                                 : std::fma(e, std::fma(e, W(4) + e, W(6) + W(4) * xc),
+                                            W(4) * (xc + W(1)));
+            W nh, nl, dh, dl;
+            vm::mul_dd(p.m, p.ml, W(0.25) * B, nh, nl);
+            vm::quadratic_squared_dd(e, W(1), W(0.5), dh, dl);
+            neg = vm::scale(vm::div_dd(nh, nl, dh, dl), p.n);
+        }
         const W pos = W(1) + e * e * (W(4) * xc * (W(1) + e) / D - W(2)) / D;
         return x < W(0) ? neg : pos;
     }
@@ -61,14 +76,34 @@ struct mish {
                                                      e * ((W(8) + W(2) * xc) + e * (W(4) + W(2) * xc)));
         // (w + 2)^3 = 8 (1 + e + e^2/2)^3 and D^3 = (1 + 2e + 2e^2)^3, the inner
         // sums and the cubes as double-doubles (a rounded D cubed is 3 ulp off)
-        const W neg = vm::scale(W(0.5) * p.m * hn / vm::quadratic_cubed(e, W(1), W(0.5)), p.n);
+        W neg;
+        if constexpr (vm::is_ld<W>) {
+            neg = vm::scale(W(0.5) * p.m * hn / vm::quadratic_cubed(e, W(1), W(0.5)), p.n);
+        } else {
+            W nh, nl, dh, dl;
+            vm::mul_dd(p.m, p.ml, W(0.5) * hn, nh, nl);
+            vm::quadratic_cubed_dd(e, W(1), W(0.5), dh, dl);
+            neg = vm::scale(vm::div_dd(nh, nl, dh, dl), p.n);
+        }
         // e^2 = (m + ml)^2 2^2n, with the low part of m: the product chain is long
-        const W mm = p.m * p.m + W(2) * p.m * p.ml;
-        const W pos =
-            vm::scale(vm::scale(W(4) * mm * hp / vm::quadratic_cubed(e, W(2), W(2)), p.n), p.n);
+        W pos;
+        if constexpr (vm::is_ld<W>) {
+            const W mm = p.m * p.m + W(2) * p.m * p.ml;
+            pos = vm::scale(vm::scale(W(4) * mm * hp / vm::quadratic_cubed(e, W(2), W(2)), p.n), p.n);
+        } else {
+            // 4 e^2 hp / D^3 with e^2 and the product carried to twice the
+            // precision and one division of double-doubles: the rounding of
+            // hp is the only one left
+            W mh, ml, nh, nl, dh, dl;
+            vm::two_prod(p.m, p.m, mh, ml);
+            ml = std::fma(W(2) * p.m, p.ml, ml);
+            vm::mul_dd(mh, ml, W(4) * hp, nh, nl);
+            vm::quadratic_cubed_dd(e, W(2), W(2), dh, dl);
+            pos = vm::scale(vm::scale(vm::div_dd(nh, nl, dh, dl), p.n), p.n);
+        }
         return x < W(0) ? neg : pos;
     }
-    ACTGRAD_WIDE_FORMS(f_, df_, d2f_)  // float in double: long product chains
+    ACTGRAD_WIDE_FORMS(f_, df_, d2f_)
 };
 
 }  // namespace actgrad::kernels
