@@ -6,7 +6,7 @@
 //         -march=$m -Isrc tools/kernel_harness.cpp -o /tmp/h_$m; done
 // Usage: h FUNC ORDER DTYPE IN OUT   (ORDER 0, 1, 2; DTYPE f or d)
 //        h bench N [NAMES]            (time / memcpy time, f f' f'')
-// tools/kernel_sweep.py drives it for dense ulp sweeps.
+// Accuracy is measured on the built extension: actgrad accuracy --sweep.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>

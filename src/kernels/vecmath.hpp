@@ -34,9 +34,9 @@
 #include "vecmath_coeffs.hpp"
 #include "vecmath_coeffs_ld.hpp"
 
-// Everything here is forced inline: the loops are compiled once per target
-// (target_clones), and an out-of-line call would both run baseline code and
-// stop the loop from vectorising.
+// Everything here is forced inline: the loops are compiled once per
+// instruction set (src/ufuncs/isa.hpp), and an out-of-line call would both
+// run baseline code and stop the loop from vectorising.
 #if defined(__GNUC__)
 #define ACTGRAD_VM_INLINE inline __attribute__((always_inline))
 #else
