@@ -36,6 +36,22 @@ _STD_OTHER = {
                "template <class A, class B> struct is_same { static constexpr bool value = false; };\n"
                "template <class A> struct is_same<A, A> { static constexpr bool value = true; };\n"
                "#endif",
+    # the members the kernels use, for float and double (CUDA's bit casts)
+    "numeric_limits": "#ifdef __CUDACC_RTC__\n"
+                      "template <class T> struct numeric_limits;\n"
+                      "template <> struct numeric_limits<float> {\n"
+                      "  static constexpr int digits = 24, min_exponent = -125;\n"
+                      "  static __device__ float max() { return __int_as_float(0x7f7fffff); }\n"
+                      "  static __device__ float infinity() { return __int_as_float(0x7f800000); }\n"
+                      "  static __device__ float denorm_min() { return __int_as_float(1); }\n"
+                      "};\n"
+                      "template <> struct numeric_limits<double> {\n"
+                      "  static constexpr int digits = 53, min_exponent = -1021;\n"
+                      "  static __device__ double max() { return __longlong_as_double(0x7fefffffffffffffLL); }\n"
+                      "  static __device__ double infinity() { return __longlong_as_double(0x7ff0000000000000LL); }\n"
+                      "  static __device__ double denorm_min() { return __longlong_as_double(1LL); }\n"
+                      "};\n"
+                      "#endif",
     "is_same_v": "#ifdef __CUDACC_RTC__\n"
                  "template <class A, class B> constexpr bool is_same_v = is_same<A, B>::value;\n"
                  "#endif",

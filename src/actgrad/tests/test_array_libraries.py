@@ -59,7 +59,7 @@ def ulp_tolerance(act, dtype):
     return 1 if dtype == np.float16 else max(4, act.tolerance_ulp)
 
 
-def assert_same(actual, expected, act, where=""):
+def assert_same(actual, expected, act, where="", slack=1):
     actual, expected = np.asarray(actual), np.asarray(expected)
     assert actual.dtype == expected.dtype, f"{where}: dtype {actual.dtype} != {expected.dtype}"
     assert actual.shape == expected.shape, f"{where}: shape {actual.shape} != {expected.shape}"
@@ -77,7 +77,7 @@ def assert_same(actual, expected, act, where=""):
     np.testing.assert_array_equal(actual[~finite & ~np.isnan(expected)],
                                   expected[~finite & ~np.isnan(expected)], err_msg=where)
     np.testing.assert_array_max_ulp(actual[finite], expected[finite],
-                                    maxulp=ulp_tolerance(act, expected.dtype))
+                                    maxulp=slack * ulp_tolerance(act, expected.dtype))
 
 
 def call(act, form, arrays, params):
@@ -348,8 +348,12 @@ def test_jax_without_x64_gives_its_default_float():
                 for form in FORMS:
                     args = (np.ones_like(x), x) if form.kind == "backward" else (x,)
                     got = call(act, form, [jnp.asarray(a) for a in args], params)
+                    # two float32 implementations, the Array API kernel and the
+                    # ufunc, each within the bound of the true value (issue 9
+                    # is to run the ufunc itself here)
                     assert_same(np.asarray(got), call(act, form, args, params), act,
-                                f"jax float32 without x64 {act.function_name(form)} {params}")
+                                f"jax float32 without x64 {act.function_name(form)} {params}",
+                                slack=2)
 
 
 def test_native_declarations_match_the_kernels():

@@ -23,6 +23,7 @@ from actgrad._table import ACTIVATIONS, FORMS
 _PRELUDE = """\
 #include <cmath>
 #include <cstring>
+#include <limits>
 struct float16 {
     float v;
     float16() : v(0) {}

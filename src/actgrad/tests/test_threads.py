@@ -138,15 +138,17 @@ def _work(_):
 
 
 def test_fork_after_threads():
-    import multiprocessing
-
-    ag.set_num_threads(4)
-    want = _work(None)  # the parent's pool has workers now
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(2) as pool:
-        got = pool.map(_work, range(4), chunksize=1)
-    assert all(g == want for g in got)
-    assert _work(None) == want  # the parent's pool still works
+    # in a fresh interpreter: a library other tests imported (JAX) warns at fork
+    code = ("import multiprocessing, numpy as np, actgrad as ag\n"
+            "from actgrad.tests.test_threads import _work\n"
+            "ag.set_num_threads(4)\n"
+            "want = _work(None)  # the parent's pool has workers now\n"
+            "with multiprocessing.get_context('fork').Pool(2) as pool:\n"
+            "    got = pool.map(_work, range(4), chunksize=1)\n"
+            "assert all(g == want for g in got)\n"
+            "assert _work(None) == want  # the parent's pool still works\n"
+            "print('ok')\n")
+    assert _run(code).strip() == "ok"
 
 
 def test_concurrent_callers():
