@@ -251,8 +251,17 @@ static int add_ufunc(PyObject *module, PyObject *public_module, const UfuncEntry
     if (ufunc == nullptr) return -1;
     reinterpret_cast<PyUFuncObject *>(ufunc)->type_resolver = resolve_types;
     all_ufuncs.emplace_back(reinterpret_cast<PyUFuncObject *>(ufunc), &set);
-    if (PyObject_SetAttrString(ufunc, "__module__", public_module) < 0 ||
-        PyModule_AddObject(module, entry.name, ufunc) < 0) {
+    // __module__ makes the ufuncs pickle by reference to actgrad.ufuncs;
+    // NumPy 2.0's ufuncs have no such attribute (pickle then finds them by
+    // name in the loaded modules).
+    if (PyObject_SetAttrString(ufunc, "__module__", public_module) < 0) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            Py_DECREF(ufunc);
+            return -1;
+        }
+        PyErr_Clear();
+    }
+    if (PyModule_AddObject(module, entry.name, ufunc) < 0) {
         Py_DECREF(ufunc);
         return -1;
     }
