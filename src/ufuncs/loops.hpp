@@ -175,7 +175,9 @@ struct Kernel {
             return;
         }
         constexpr npy_intp chunk = npy_intp(stream_chunk_bytes / sizeof(C));
-        const npy_intp head = npy_intp((stream_align - addr % stream_align) % stream_align / sizeof(C));
+        const npy_intp to_align =
+            npy_intp((stream_align - addr % stream_align) % stream_align / sizeof(C));
+        const npy_intp head = to_align < n ? to_align : n;
         run(in, param, out, head);
         alignas(stream_align) C buf[chunk];
         const auto copy = StreamCopy::copy_for(isa);
