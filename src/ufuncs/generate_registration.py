@@ -108,7 +108,7 @@ def main(table_path, inc_path, *part_paths):
     table = act_table = load_table(table_path)
     parts = partition(entries(table), len(part_paths))
     for k, (path, part) in enumerate(zip(part_paths, parts)):
-        headers = sorted({h for h, _, _ in part})
+        headers = sorted({h for h, _, _ in part} - {"axis_loops.hpp"})  # in the prologue
         text = PART_PROLOGUE + "".join(f'#include "{h}"\n' for h in headers)
         text += "\nnamespace actgrad {\n"
         if part:

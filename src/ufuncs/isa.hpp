@@ -83,11 +83,9 @@ inline constexpr std::size_t stream_min_bytes = std::size_t(16) << 20;
 inline constexpr std::size_t stream_chunk_bytes = 4096;
 inline constexpr std::size_t stream_align = 64;
 
+// copy_for(isa)(dst, src, bytes): dst and bytes are multiples of 64, src is
+// 64-aligned; no fence (see fence()).
 struct StreamCopy {
-    // dst and bytes are multiples of 64, src is 64-aligned; no fence (see fence()).
-    static void copy_impl_generic(char *dst, const char *src, std::size_t bytes) {
-        std::memcpy(dst, src, bytes);
-    }
 #if ACTGRAD_X86_ISAS
     ACTGRAD_NOINLINE static void copy_baseline(char *dst, const char *src, std::size_t bytes) {
         for (std::size_t i = 0; i < bytes; i += 16) {
@@ -116,7 +114,11 @@ struct StreamCopy {
     static void fence() { _mm_sfence(); }
     static constexpr bool available = true;
 #else
-    static auto copy_for(int) { return &copy_impl_generic; }
+    // ordinary stores: without x86 intrinsics there is no streaming store
+    static void copy_generic(char *dst, const char *src, std::size_t bytes) {
+        std::memcpy(dst, src, bytes);
+    }
+    static auto copy_for(int) { return &copy_generic; }
     static void fence() {}
     static constexpr bool available = false;
 #endif
