@@ -59,6 +59,7 @@ KNOWN_POINTS = {
     ("gelu", "f", "float32"): (-11.08748, -1.827301),
     ("gelu", "f", "float64"): (-11.2128715,),
     ("gelu", "grad", "float64"): (-1.7952208,),
+    ("gelu_tanh", "grad", "float64"): (-1.7549548,),
     ("gelu_tanh", "grad2", "float64"): (-3.5408116,),
     ("mish", "grad2", "float64"): (1.2791043,),
     ("mish", "grad", "float64"): (-0.2271990,),

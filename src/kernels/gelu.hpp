@@ -161,8 +161,9 @@ struct gelu {
 //   f   = x/(1 + e) for x >= 0, x e/(1 + e) for x < 0 (scaled last).
 //   f'  = s(v) + x v' s'(v): (1 + e + a v' e)/(1 + e)^2 for x >= 0 and
 //         e B1/(1 + e)^2 for x < 0, B1 = 1 + e - a v'.  B1 vanishes at
-//         x0 = -0.7525, where its terms cancel: for x in [-1.8, -0.2],
-//         B1 = d Q(d), d = x - x0 (minimax, relative accuracy through the root).
+//         x0 = -0.7525, where its terms cancel: for x in [-1.2, -0.3] (long
+//         double [-1.8, -0.2]), B1 = d Q(d), d = x - x0 (minimax, relative
+//         accuracy through the root); outside, a v' is a double-double.
 //   f'' = s'(v) B2, B2 = 2 v' + x v'' - a v'^2 tanh(|v|/2), even in x;
 //         B2 = d Q(d) around its root |x| = 1.4185 (|x| in [0.7, 3.4]).
 struct gelu_tanh {
@@ -170,6 +171,7 @@ struct gelu_tanh {
         W a, v1, v1sq, m, e;  // |x| (clamped), v', v'^2, exp(-|v|) = m 2^n = e
         vm::exp_int_t<W> n;
         W ml;                 // the low part of m (exp_parts)
+        W v1h, v1l;           // v' as a double-double (v1 = v1h + v1l rounded)
     };
     // |x| is clamped (inf * 0 would be NaN) where exp(-|v|) is 0: |v(30)| > 1900
     // (double), |v(60)| > 15000 (long double, which underflows at e^-11400)
@@ -203,7 +205,7 @@ struct gelu_tanh {
         v1l += kh * wl + kl * wh;
         const W v1 = v1h + v1l;
         const W v1sq = v1h * v1h + W(2) * v1h * v1l;  // v'^2
-        return {a, v1, v1sq, p.m, vm::scale(p.m, p.n), p.n, p.ml};
+        return {a, v1, v1sq, p.m, vm::scale(p.m, p.n), p.n, p.ml, v1h, v1l};
     }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
         const auto p = pieces(x);
@@ -212,32 +214,60 @@ struct gelu_tanh {
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
         const auto p = pieces(x);
-        const W den = vm::one_plus_sq_exact(p.e);
-        const W pos = (W(1) + p.e * (W(1) + p.a * p.v1)) / den;
-        const W b1 = (x >= W(-1.8) && x <= W(-0.2))
-                         ? ACTGRAD_PATCH(W, x, gelu_tanh_grad, gelu_tanh_b1_q)
-                         : (W(1) + p.e) - p.a * p.v1;
-        return x < W(0) ? vm::scale(p.m * b1 / den, p.n) : pos;
+        if constexpr (vm::is_ld<W>) {
+            const W den = vm::one_plus_sq_exact(p.e);
+            const W pos = (W(1) + p.e * (W(1) + p.a * p.v1)) / den;
+            const W b1 = (x >= W(-1.8) && x <= W(-0.2))
+                             ? ACTGRAD_PATCH(W, x, gelu_tanh_grad, gelu_tanh_b1_q)
+                             : (W(1) + p.e) - p.a * p.v1;
+            return x < W(0) ? vm::scale(p.m * b1 / den, p.n) : pos;
+        } else {
+            W dh, dl;
+            vm::one_plus_pow_dd<2>(p.e, vm::scale_low(p.ml, p.n), dh, dl);
+            const W pos = (W(1) + p.e * (W(1) + p.a * p.v1)) / (dh + dl);
+            // B1 = (1 + e) - a v' with a v' = ph + pl (fma): 1 - ph is exact
+            // where B1 cancels (ph in [1/2, 2], Sterbenz), so B1 is rounded
+            // about twice; only near the root, x in [-1.2, -0.3], does the
+            // rounding of e matter, and the patch (fitted on [-1.8, -0.2],
+            // whose Horner's scheme lost 4.3 ulp toward -1.8) takes over.
+            // Then m B1 / (1 + e)^2 as double-doubles.
+            W ph, pl, nh, nl;
+            vm::two_prod(p.a, p.v1h, ph, pl);
+            pl = std::fma(p.a, p.v1l, pl);
+            const W b1 = (x >= W(-1.2) && x <= W(-0.3))
+                             ? ACTGRAD_PATCH(W, x, gelu_tanh_grad, gelu_tanh_b1_q)
+                             : ((W(1) - ph) + p.e) - pl;
+            vm::mul_dd(p.m, p.ml, b1, nh, nl);
+            return x < W(0) ? vm::scale(vm::div_dd(nh, nl, dh, dl), p.n) : pos;
+        }
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
         namespace c = vm::coeffs;
         const auto p = pieces(x);
-        const W th = W(1) - W(2) * p.e / (W(1) + p.e);  // tanh(|v|/2)
         const W t1 = W(2) * p.v1 + W(6) * vm::dd<W>(c::gelu_tanh_k2, c::gelu_tanh_k2_lo) *
                                        vm::dd<W>(c::gelu_tanh_c, c::gelu_tanh_c_lo) * (p.a * p.a);
         const bool in_patch = p.a >= W(0.7) && p.a <= W(3.4);
         const W patch = ACTGRAD_PATCH(W, p.a, gelu_tanh_grad2, gelu_tanh_b2_q);
         if constexpr (vm::is_ld<W>) {
+            const W th = W(1) - W(2) * p.e / (W(1) + p.e);  // tanh(|v|/2)
             const W b2 = in_patch ? patch : t1 - p.a * p.v1sq * th;
             return vm::scale(p.m * b2 / vm::one_plus_sq_exact(p.e), p.n);
         } else {
-            // beyond the patch b2 is dominated by a v'^2 th (no cancellation):
-            // its last product fused, and m b2 / (1 + e)^2 with the product
-            // carried to twice the precision (4.5 ulp at |x| = 5.4 before)
-            const W b2 = in_patch ? patch : std::fma(-(p.a * p.v1sq), th, t1);
-            W nh, nl;
+            // beyond the patch b2 = (t1 - S) + S q, S = a v'^2 a double-double
+            // and th = 1 - q, q = 2e/(1 + e): t1 - S by TwoSum, so that b2 is
+            // rounded about once (S th rounded cost 4.6 ulp at |x| = 3.53);
+            // then m b2 / (1 + e)^2 as double-doubles.
+            W sh, sl, Sh, Sl, bh, bl, nh, nl, dh, dl;
+            vm::two_prod(p.v1h, p.v1h, sh, sl);
+            sl = std::fma(W(2) * p.v1h, p.v1l, sl);
+            vm::mul_dd(sh, sl, p.a, Sh, Sl);
+            const W q = W(2) * p.e / (W(1) + p.e);
+            vm::two_sum(t1, -Sh, bh, bl);
+            const W far = bh + ((bl - Sl) + std::fma(Sh, q, Sl * q));
+            const W b2 = in_patch ? patch : far;
             vm::mul_dd(p.m, p.ml, b2, nh, nl);
-            return vm::scale(vm::div_dd(nh, nl, vm::one_plus_sq_exact(p.e), W(0)), p.n);
+            vm::one_plus_pow_dd<2>(p.e, vm::scale_low(p.ml, p.n), dh, dl);
+            return vm::scale(vm::div_dd(nh, nl, dh, dl), p.n);
         }
     }
     // f in the input's precision (float: within 2.8 ulp on dense sweeps); f'
