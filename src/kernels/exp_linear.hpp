@@ -28,9 +28,13 @@ struct elu {
         return x > W(0) ? x : a * em1;
     }
     template <class W> ACTGRAD_VM_INLINE static W left(W x, W alpha) {
-        const auto p = vm::exp_parts_fast(x);
-        // alpha (m/2) 2^(n+1): alpha m would overflow for alpha near the max
-        return x < vanish_x<W> ? W(0) : vm::scale(alpha * (p.m * W(0.5)), p.n + 1);
+        // alpha = am 2^ae: (am m) 2^(n + ae), so that alpha m cannot overflow
+        // and e^x is not clamped where alpha is huge (x down to vanish_x)
+        const auto p = vm::exp_parts_wide<W, false>(x);
+        W am;
+        vm::exp_int_t<W> ae;
+        vm::split_pow2(alpha, am, ae);
+        return x < vanish_x<W> ? W(0) : vm::scale_clamped(am * p.m, p.n + ae);
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x, W alpha) {
         return x > W(0) ? W(1) : left(x, alpha);
@@ -80,7 +84,7 @@ struct celu {
                             alpha <= std::numeric_limits<W>::max();
         const W ql = refine ? ((x - p) - e) / alpha : W(0);
         q = qh;
-        return vm::exp_parts(qh, ql);
+        return vm::exp_parts_wide(qh, ql);  // down to vanish_x: d2f's 1/alpha may be huge
     }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x, W alpha) {
         W q;
@@ -91,12 +95,15 @@ struct celu {
     template <class W> ACTGRAD_VM_INLINE static W df_(W x, W alpha) {
         W q;
         const auto p = parts(x, alpha, q);
-        return x > W(0) ? W(1) : (q < vanish_x<W> ? W(0) : vm::scale(p.m, p.n));
+        return x > W(0) ? W(1) : (q < vanish_x<W> ? W(0) : vm::scale_clamped(p.m, p.n));
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x, W alpha) {
         W q;
         const auto p = parts(x, alpha, q);
-        return x > W(0) ? W(0) : (q < vanish_x<W> ? W(0) : vm::scale(p.m / alpha, p.n));
+        W am;  // alpha = am 2^ae: (m / am) 2^(n - ae)
+        vm::exp_int_t<W> ae;
+        vm::split_pow2(alpha, am, ae);
+        return x > W(0) ? W(0) : (q < vanish_x<W> ? W(0) : vm::scale_clamped(p.m / am, p.n - ae));
     }
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)
 };

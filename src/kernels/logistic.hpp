@@ -181,8 +181,10 @@ struct silu {
 
 // Below vanish_x<W>, e^x c rounds to 0 for every factor c up to 2^1075
 // (float: 2^150), which covers a finite parameter and its reciprocal: the
-// kernels take that limit explicitly, rather than scaling the clamped
-// exp_parts (e^-800 times alpha = 1e300 would be 3.7e-48, not 0).
+// kernels that multiply e^x by a parameter take that limit explicitly, and
+// above it compute e^x with vm::exp_parts_wide, whose argument is not
+// clamped before vanish_x (the clamp of exp_parts at -800 would make
+// e^-1000 times alpha = 1e300 3.7e-48, not 5.1e-135).
 template <class W> inline constexpr W vanish_x =
     W(-2 * (std::numeric_limits<W>::digits - std::numeric_limits<W>::min_exponent + 1)) *
     W(0.6931471805599453);
@@ -200,6 +202,8 @@ template <class W> inline constexpr W vanish_x =
 // term with a factor e (times beta or 1/beta) is 0 where -|y| < vanish_x:
 // softplus(-inf) = 0, f''(+-inf) = 0 exactly for every beta.
 struct softplus {
+    // exp(-|beta x|) down to vanish_x (exp_parts_wide): 1/beta and beta may
+    // be huge factors, applied through split_pow2
     template <class W, bool precise = true>
     ACTGRAD_VM_INLINE static vm::ExpParts<W> parts(W x, W beta) {
         W yh, yl;
@@ -208,11 +212,7 @@ struct softplus {
         yh = exact ? x : yh;
         yl = !exact && vm::abs(yh) < W(vm::FP<W>::big) ? yl : W(0);  // inf, NaN or near overflow
         // -|y| = -|yh| - sign(yh) yl
-        if constexpr (precise) {
-            return vm::exp_parts(-vm::abs(yh), yh >= W(0) ? -yl : yl);
-        } else {
-            return vm::exp_parts_fast(-vm::abs(yh), yh >= W(0) ? -yl : yl);
-        }
+        return vm::exp_parts_wide<W, precise>(-vm::abs(yh), yh >= W(0) ? -yl : yl);
     }
     // -|beta x| < vanish_x (or x = +-inf, also where beta rounded to 0):
     // e times any finite factor is 0
@@ -222,20 +222,27 @@ struct softplus {
     }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x, W beta) {
         const auto p = parts(x, beta);
-        const W e = vm::scale(p.m, p.n);
-        const W tail = p.n < vm::FP<W>::subnormal_n ? vm::scale(p.m / beta, p.n) : vm::log1p_unit(e) / beta;
+        const W e = vm::scale(p.m, p.n);  // (not used where n < subnormal_n)
+        W bm;  // beta = bm 2^be: (m / bm) 2^(n - be)
+        vm::exp_int_t<W> be;
+        vm::split_pow2(beta, bm, be);
+        const W tail = p.n < vm::FP<W>::subnormal_n ? vm::scale_clamped(p.m / bm, p.n - be)
+                                                     : vm::log1p_unit(e) / beta;
         return (x > W(0) ? x : W(0)) + (vanishes(x, beta) ? W(0) : tail);
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x, W beta) {
         // sigmoid(beta x): e/(1 + e) needs no final scaling (see sigmoid)
         const auto p = parts<W, false>(x, beta);
-        const W e = vanishes(x, beta) ? W(0) : vm::scale(p.m, p.n);
+        const W e = vanishes(x, beta) ? W(0) : vm::scale_clamped(p.m, p.n);
         return (x >= W(0) ? W(1) : e) / (W(1) + e);
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x, W beta) {
         const auto p = parts(x, beta);
-        // beta (m/2) 2^(n+1): beta m would overflow for beta near the max
-        const W r = vm::scale(beta * (p.m * W(0.5)) / vm::one_plus_sq(vm::scale(p.m, p.n)), p.n + 1);
+        // beta = bm 2^be: (bm m) 2^(n + be), beta m cannot overflow
+        W bm;
+        vm::exp_int_t<W> be;
+        vm::split_pow2(beta, bm, be);
+        const W r = vm::scale_clamped(bm * p.m / vm::one_plus_sq(vm::scale_clamped(p.m, p.n)), p.n + be);
         return vanishes(x, beta) ? W(0) : r;
     }
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)

@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "vecmath_coeffs.hpp"
@@ -67,6 +68,7 @@ template <> struct FP<double> {
     static constexpr double ln2_hi = 0x1.62e42fefa39efp-1;  // ln2 rounded: x - n ln2_hi is exact by fma
     static constexpr double ln2_lo = 0x1.abc9e3b39803fp-56;  // ln2 - ln2_hi
     static constexpr double exp_lo = -800.0, exp_hi = 710.0;      // exp's argument clamps
+    static constexpr double exp_lo_wide = -1500.0;  // exp_parts_wide: below vanish_x (-1490)
     static constexpr I em1_n_min = -60;                           // expm1 = -1 below
     static constexpr double big = 1e300;        // double-double products overflow above
     static constexpr I subnormal_n = -1000;     // m 2^n nears the subnormals below
@@ -82,6 +84,7 @@ template <> struct FP<float> {
     static constexpr float ln2_hi = 0x1.62e430p-1f;   // ln2 rounded
     static constexpr float ln2_lo = -0x1.05c610p-29f;  // ln2 - ln2_hi
     static constexpr float exp_lo = -150.0f, exp_hi = 89.0f;
+    static constexpr float exp_lo_wide = -210.0f;  // below vanish_x (-207.9)
     static constexpr I em1_n_min = -30;
     static constexpr float big = 1e30f;
     static constexpr I subnormal_n = -120;
@@ -405,18 +408,53 @@ ACTGRAD_VM_INLINE long double scale(long double m, std::int64_t n) {
     return n == 0 ? m : std::ldexp(m, int(n));
 }
 
+// m 2^n for n of exp_parts_wide plus a factor's exponent (split_pow2), |m|
+// in [1/8, 8]: n is raised to -1100 (float -200), below which m 2^n is 0 all
+// the same, so that scale's two factors stay normal.  (n stays below 2047,
+// float 255: x <= exp_hi and a factor below 2^1024 keep it there.)
+template <class W> ACTGRAD_VM_INLINE W scale_clamped(W m, exp_int_t<W> n) {
+    constexpr exp_int_t<W> k = is_double<W> ? -1100 : -200;
+    return scale(m, n < k ? k : n);
+}
+ACTGRAD_VM_INLINE long double scale_clamped(long double m, std::int64_t n) { return scale(m, n); }
+
+// f = fm 2^fe with |fm| in [1, 2) for a finite nonzero f (subnormals
+// included), read from its bits; fm = f and fe = 0 for 0, inf and NaN.  A
+// factor far from 1 (a parameter, or its reciprocal) is applied as fm to a
+// mantissa and as fe to the exponent of scale_clamped, so that the product
+// neither overflows nor is scaled from a clamped exponential.
+template <class W> ACTGRAD_VM_INLINE void split_pow2(W f, W &fm, exp_int_t<W> &fe) {
+    using U = typename FP<W>::U;
+    using I = exp_int_t<W>;
+    constexpr U emask = U((U(1) << (sizeof(W) * 8 - 1 - FP<W>::mant)) - 1) << FP<W>::mant;
+    constexpr int lift = FP<W>::mant + 1;  // a subnormal times 2^lift is normal
+    const W a = abs(f);
+    const bool sub = a < W(std::numeric_limits<W>::min());
+    const W g = sub ? f * pow2i<W>(lift) : f;
+    const U b = bit_cast<U>(g);
+    const I e = I((b & emask) >> FP<W>::mant) - FP<W>::bias - (sub ? lift : 0);
+    const bool plain = f == W(0) || !(a <= std::numeric_limits<W>::max());
+    fm = plain ? f : bit_cast<W>((b & ~emask) | (U(FP<W>::bias) << FP<W>::mant));
+    fe = plain ? I(0) : e;
+}
+ACTGRAD_VM_INLINE void split_pow2(long double f, long double &fm, std::int64_t &fe) {
+    fm = f;
+    fe = 0;
+}
+
 // exp(xh + xl) for a double-double argument (xl = 0 by the one-argument
 // form, which then spends nothing on it): exp and expm1 parts.  Arguments are
 // clamped to [exp_lo, exp_hi] first (exp rounds to 0 or overflows beyond),
 // and NaN passes through.  precise = false drops the double-double
 // refinements of m (about 0.3 ulp less accurate, for kernels with error to
 // spare; em1 is as accurate either way).
-template <class W, bool precise, bool has_lo>
+template <class W, bool precise, bool has_lo, bool wide = false>
 ACTGRAD_VM_INLINE ExpParts<W> exp_parts_impl(W xh, W xl) {
     using F = FP<W>;
     using I = typename F::I;
-    const bool low = xh < F::exp_lo, high = xh > F::exp_hi;
-    const W x = low ? F::exp_lo : (high ? F::exp_hi : xh);
+    constexpr W lo = wide ? F::exp_lo_wide : F::exp_lo;
+    const bool low = xh < lo, high = xh > F::exp_hi;
+    const W x = low ? lo : (high ? F::exp_hi : xh);
     // n = round(x / ln2) by the shifter; u = x - n ln2_hi exactly (the fma
     // rounds once, and |u| < 0.35 keeps every bit of the difference)
     const W t = std::fma(x, F::inv_ln2, F::shifter);
@@ -515,6 +553,28 @@ template <class W> ACTGRAD_VM_INLINE ExpParts<W> exp_parts_fast(W xh, W xl) {
 }
 ACTGRAD_VM_INLINE ExpParts<long double> exp_parts_fast(long double xh, long double xl = 0.0L) {
     return exp_parts(xh, xl);
+}
+
+// exp_parts whose argument reaches exp_lo_wide (double -1500, float -210)
+// instead of exp_lo: n down to -2165 (float -303), for the kernels that
+// multiply m by a factor up to 2^1075 (a parameter or its reciprocal, see
+// split_pow2) and scale with scale_clamped; below vanish_x (logistic.hpp)
+// they take the limit 0 explicitly.  e^-800 times alpha = 1e300 would be
+// 3.7e-48 where e^-1000 alpha is 5.1e-135.  (The narrow range of exp_parts
+// keeps scale's exponent in range without a clamp.)
+template <class W, bool precise = true> ACTGRAD_VM_INLINE ExpParts<W> exp_parts_wide(W x) {
+    if constexpr (is_ld<W>) {
+        return exp_parts(x);
+    } else {
+        return exp_parts_impl<W, precise, false, true>(x, W(0));
+    }
+}
+template <class W, bool precise = true> ACTGRAD_VM_INLINE ExpParts<W> exp_parts_wide(W xh, W xl) {
+    if constexpr (is_ld<W>) {
+        return exp_parts(xh, xl);
+    } else {
+        return exp_parts_impl<W, precise, true, true>(xh, xl);
+    }
 }
 
 template <class W> ACTGRAD_VM_INLINE W exp(W x) {

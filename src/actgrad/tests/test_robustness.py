@@ -238,14 +238,31 @@ def test_limits_at_infinity_are_exact_with_extreme_parameters():
     assert ag.celu_grad2(-1.0, alpha=1e-300) == 0.0  # e^-1e300 / 1e-300
 
 
-@pytest.mark.xfail(strict=True, reason="exp's argument is clamped at -800 (vecmath.hpp): "
-                   "a factor beyond 1e300 scales e^-800 where e^x is meant")
 def test_tiny_exponentials_times_a_huge_factor():
     # softplus(-1e303, beta=1e-300) = log1p(e^-1000)/1e-300 = e^-1000 * 1e300
     expected = float(mpmath.exp(-1000) * mpmath.mpf(1e300))
     assert expected == pytest.approx(5.0759588975e-135, rel=1e-9)
-    assert ag.softplus(-1e303, beta=1e-300) == pytest.approx(expected, rel=1e-15, abs=0)
+    # (the double beta x is -1000 (1 + 2.5e-17): the exact product decides)
+    b, x = mpmath.mpf(1e-300), mpmath.mpf(-1e303)
+    with mpmath.workdps(50):
+        e_f = mpmath.log1p(mpmath.exp(b * x)) / b
+    assert ag.softplus(-1e303, beta=1e-300) == pytest.approx(float(e_f), rel=1e-15, abs=0)
     assert ag.elu_grad(-1000.0, alpha=1e300) == pytest.approx(expected, rel=1e-15, abs=0)
+    assert ag.elu_grad2(-1000.0, alpha=1e300) == pytest.approx(expected, rel=1e-15, abs=0)
+    # with the exact products and quotients of the arguments (mpmath at 50 digits)
+    x, tiny, huge = mpmath.mpf(-1e-297), mpmath.mpf(1e-300), mpmath.mpf(1e300)
+    with mpmath.workdps(50):
+        e_celu = mpmath.exp(x / tiny) / tiny          # celu f'' = e^(x/alpha)/alpha
+        e_sp = huge * mpmath.exp(huge * x) / (1 + mpmath.exp(huge * x)) ** 2  # beta s'(beta x)
+    assert ag.celu_grad2(-1e-297, alpha=1e-300) == pytest.approx(float(e_celu), rel=1e-15, abs=0)
+    assert ag.softplus_grad2(-1e-297, beta=1e300) == pytest.approx(float(e_sp), rel=1e-15, abs=0)
+    # float: exp's argument was clamped at -150; e^-180 3e38 is a float subnormal
+    x32, a32 = np.float32(-180.0), np.float32(3e38)
+    expected32 = float(mpmath.exp(-180) * mpmath.mpf(float(a32)))
+    assert expected32 == pytest.approx(2.01426e-40, rel=1e-5)
+    got = ag.elu_grad(x32, alpha=a32)
+    assert got.dtype == np.float32
+    assert abs(float(got) - expected32) <= float(np.finfo(np.float32).smallest_subnormal) / 2
 
 
 # --------------------------------------------------------------------------
