@@ -87,14 +87,14 @@ struct gelu {
         const auto p = pieces(x);
         const W neg = -vm::fma(p.a, p.hm, p.a * p.hl);
         if constexpr (vm::is_ld<W>) {
-            return x < W(0) ? vm::scale(neg, p.n) : x * (W(1) - vm::scale(p.hm, p.n));
+            return x < W(0) ? vm::scale_left(neg, p.n) : x * (W(1) - vm::scale_left(p.hm, p.n));
         } else {
             // Phi = 1 - erfc/2 = rh + rl (TwoSum), times x with one rounding
             W rh, rl;
-            vm::two_sum(W(1), -vm::scale(p.hm, p.n), rh, rl);
+            vm::two_sum(W(1), -vm::scale_left(p.hm, p.n), rh, rl);
             rl -= vm::scale_low(p.hl, p.n);
             // a clamped (no inf * 0); the sign of x for gelu(-0.0) = -0.0
-            return x < W(0) ? vm::scale(neg, p.n) : vm::copysign(std::fma(x, rh, p.a * rl), x);
+            return x < W(0) ? vm::scale_left(neg, p.n) : vm::copysign(std::fma(x, rh, p.a * rl), x);
         }
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
@@ -102,8 +102,8 @@ struct gelu {
         const auto p = pieces(x);
         if constexpr (vm::is_ld<W>) {
             const W phi_a = p.a * vm::dd<W>(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo) * p.em;  // a phi(x) 2^-n
-            const W pos = (W(1) - vm::scale(p.hm, p.n)) + vm::scale(phi_a, p.n);
-            const W neg = vm::scale(p.hm - phi_a, p.n);
+            const W pos = (W(1) - vm::scale_left(p.hm, p.n)) + vm::scale_left(phi_a, p.n);
+            const W neg = vm::scale_left(p.hm - phi_a, p.n);
             const W patch = ACTGRAD_PATCH(W, x, gelu_grad, gelu_grad_q);
             return x < W(0) ? ((x >= W(-1.8) && x <= W(-0.2)) ? patch : neg) : pos;
         } else {
@@ -114,9 +114,9 @@ struct gelu {
             pl = std::fma(p.a, kl, pl);
             vm::mul_dd(ph, pl, p.em, ah, al);
             al = std::fma(ph, p.eml, al);
-            const W pos = ((W(1) - vm::scale(p.hm, p.n)) + vm::scale(ah, p.n)) +
+            const W pos = ((W(1) - vm::scale_left(p.hm, p.n)) + vm::scale_left(ah, p.n)) +
                           vm::scale_low(al - p.hl, p.n);
-            const W neg = vm::scale((p.hm - ah) + (p.hl - al), p.n);
+            const W neg = vm::scale_left((p.hm - ah) + (p.hl - al), p.n);
             // around the root only: beyond -1.1 neg loses less than 1.4x the
             // rounding of erfc/2 (and Horner's scheme in d more, toward -1.8)
             const W patch = std::is_same_v<W, float>
@@ -130,7 +130,7 @@ struct gelu {
         const auto p = pieces(x);
         if constexpr (vm::is_ld<W>) {
             const W r = -ACTGRAD_MINUS_ROOT(W, p.a, sqrt2);  // sqrt2 - a
-            return vm::scale(p.em * vm::dd<W>(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo) *
+            return vm::scale_left(p.em * vm::dd<W>(c::inv_sqrt_2pi, c::inv_sqrt_2pi_lo) *
                                  (r * (vm::dd<W>(c::sqrt2, c::sqrt2_lo) + p.a)),
                              p.n);
         } else {
@@ -147,7 +147,7 @@ struct gelu {
             tl = std::fma(vh, kl, tl);
             const W rh = th * p.em;
             const W rl = std::fma(th, p.em, -rh) + std::fma(th, p.eml, tl * p.em);
-            return vm::scale(rh + rl, p.n);
+            return vm::scale_left(rh + rl, p.n);
         }
     }
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)
@@ -205,12 +205,12 @@ struct gelu_tanh {
         v1l += kh * wl + kl * wh;
         const W v1 = v1h + v1l;
         const W v1sq = v1h * v1h + W(2) * v1h * v1l;  // v'^2
-        return {a, v1, v1sq, p.m, vm::scale(p.m, p.n), p.n, p.ml, v1h, v1l};
+        return {a, v1, v1sq, p.m, vm::scale_left(p.m, p.n), p.n, p.ml, v1h, v1l};
     }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
         const auto p = pieces(x);
         const W q = (x < W(0) ? -p.a * p.m : x) / (W(1) + p.e);
-        return x < W(0) ? vm::scale(q, p.n) : q;
+        return x < W(0) ? vm::scale_left(q, p.n) : q;
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
         const auto p = pieces(x);
@@ -220,7 +220,7 @@ struct gelu_tanh {
             const W b1 = (x >= W(-1.8) && x <= W(-0.2))
                              ? ACTGRAD_PATCH(W, x, gelu_tanh_grad, gelu_tanh_b1_q)
                              : (W(1) + p.e) - p.a * p.v1;
-            return x < W(0) ? vm::scale(p.m * b1 / den, p.n) : pos;
+            return x < W(0) ? vm::scale_left(p.m * b1 / den, p.n) : pos;
         } else {
             W dh, dl;
             vm::one_plus_pow_dd<2>(p.e, vm::scale_low(p.ml, p.n), dh, dl);
@@ -238,7 +238,7 @@ struct gelu_tanh {
                              ? ACTGRAD_PATCH(W, x, gelu_tanh_grad, gelu_tanh_b1_q)
                              : ((W(1) - ph) + p.e) - pl;
             vm::mul_dd(p.m, p.ml, b1, nh, nl);
-            return x < W(0) ? vm::scale(vm::div_dd(nh, nl, dh, dl), p.n) : pos;
+            return x < W(0) ? vm::scale_left(vm::div_dd(nh, nl, dh, dl), p.n) : pos;
         }
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
@@ -251,7 +251,7 @@ struct gelu_tanh {
         if constexpr (vm::is_ld<W>) {
             const W th = W(1) - W(2) * p.e / (W(1) + p.e);  // tanh(|v|/2)
             const W b2 = in_patch ? patch : t1 - p.a * p.v1sq * th;
-            return vm::scale(p.m * b2 / vm::one_plus_sq_exact(p.e), p.n);
+            return vm::scale_left(p.m * b2 / vm::one_plus_sq_exact(p.e), p.n);
         } else {
             // beyond the patch b2 = (t1 - S) + S q, S = a v'^2 a double-double
             // and th = 1 - q, q = 2e/(1 + e): t1 - S by TwoSum, so that b2 is
@@ -267,7 +267,7 @@ struct gelu_tanh {
             const W b2 = in_patch ? patch : far;
             vm::mul_dd(p.m, p.ml, b2, nh, nl);
             vm::one_plus_pow_dd<2>(p.e, vm::scale_low(p.ml, p.n), dh, dl);
-            return vm::scale(vm::div_dd(nh, nl, dh, dl), p.n);
+            return vm::scale_left(vm::div_dd(nh, nl, dh, dl), p.n);
         }
     }
     // f in the input's precision (float: within 2.8 ulp on dense sweeps); f'

@@ -28,16 +28,16 @@ namespace actgrad::kernels {
 struct mish {
     template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
         const auto p = vm::exp_parts(-vm::abs(x));
-        const W e = vm::scale(p.m, p.n);
+        const W e = vm::scale_left(p.m, p.n);
         const W xc = x < -W(vm::FP<W>::tail_x) ? -W(vm::FP<W>::tail_x) : x;
         const W D = W(1) + W(2) * e * (W(1) + e);
         const W w2 = e * (e + W(2)) + W(2);
         const W q = (x < W(0) ? xc * p.m * (e + W(2)) : W(2) * e * e) / (x < W(0) ? w2 : D);
-        return x < W(0) ? vm::scale(q, p.n) : x * (W(1) - q);
+        return x < W(0) ? vm::scale_left(q, p.n) : x * (W(1) - q);
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
         const auto p = vm::exp_parts(-vm::abs(x));
-        const W e = vm::scale(p.m, p.n);
+        const W e = vm::scale_left(p.m, p.n);
         const W xc = vm::clamp(x, -W(vm::FP<W>::tail_x), W(vm::FP<W>::tail_x));
         const W D = W(1) + W(2) * e * (W(1) + e);
         const bool in_patch = x >= W(-1.55) && x <= W(-0.9);
@@ -46,7 +46,7 @@ struct mish {
             const W B = in_patch ? ACTGRAD_PATCH(W, x, mish_b, mish_b_q)
                                  : W(4) * (xc + W(1)) + e * (W(6) + W(4) * xc) + e * e * (W(4) + e);
             const W u = W(0.5) * e * (e + W(2));  // (w + 2)^2 = 4 (1 + u)^2
-            neg = vm::scale(W(0.25) * p.m * B / vm::one_plus_sq(u), p.n);
+            neg = vm::scale_left(W(0.25) * p.m * B / vm::one_plus_sq(u), p.n);
         } else {
             // B by Horner's scheme in e (fma), and m B / (1 + e + e^2/2)^2 with
             // the product and the square carried to twice the precision
@@ -56,14 +56,14 @@ struct mish {
             W nh, nl, dh, dl;
             vm::mul_dd(p.m, p.ml, W(0.25) * B, nh, nl);
             vm::quadratic_squared_dd(e, W(1), W(0.5), dh, dl);
-            neg = vm::scale(vm::div_dd(nh, nl, dh, dl), p.n);
+            neg = vm::scale_left(vm::div_dd(nh, nl, dh, dl), p.n);
         }
         const W pos = W(1) + e * e * (W(4) * xc * (W(1) + e) / D - W(2)) / D;
         return x < W(0) ? neg : pos;
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
         const auto p = vm::exp_parts(-vm::abs(x));
-        const W e = vm::scale(p.m, p.n);
+        const W e = vm::scale_left(p.m, p.n);
         const W xc = vm::clamp(x, -W(vm::FP<W>::tail_x), W(vm::FP<W>::tail_x));
         const W hn = (x >= W(-2.8) && x <= W(-1.8))
                          ? ACTGRAD_PATCH(W, x, mish_hn, mish_hn_q)
@@ -78,18 +78,18 @@ struct mish {
         // sums and the cubes as double-doubles (a rounded D cubed is 3 ulp off)
         W neg;
         if constexpr (vm::is_ld<W>) {
-            neg = vm::scale(W(0.5) * p.m * hn / vm::quadratic_cubed(e, W(1), W(0.5)), p.n);
+            neg = vm::scale_left(W(0.5) * p.m * hn / vm::quadratic_cubed(e, W(1), W(0.5)), p.n);
         } else {
             W nh, nl, dh, dl;
             vm::mul_dd(p.m, p.ml, W(0.5) * hn, nh, nl);
             vm::quadratic_cubed_dd(e, W(1), W(0.5), dh, dl);
-            neg = vm::scale(vm::div_dd(nh, nl, dh, dl), p.n);
+            neg = vm::scale_left(vm::div_dd(nh, nl, dh, dl), p.n);
         }
         // e^2 = (m + ml)^2 2^2n, with the low part of m: the product chain is long
         W pos;
         if constexpr (vm::is_ld<W>) {
             const W mm = p.m * p.m + W(2) * p.m * p.ml;
-            pos = vm::scale(vm::scale(W(4) * mm * hp / vm::quadratic_cubed(e, W(2), W(2)), p.n), p.n);
+            pos = vm::scale_left(vm::scale_left(W(4) * mm * hp / vm::quadratic_cubed(e, W(2), W(2)), p.n), p.n);
         } else {
             // 4 e^2 hp / D^3 with e^2 and the product carried to twice the
             // precision and one division of double-doubles: the rounding of
@@ -99,7 +99,7 @@ struct mish {
             ml = std::fma(W(2) * p.m, p.ml, ml);
             vm::mul_dd(mh, ml, W(4) * hp, nh, nl);
             vm::quadratic_cubed_dd(e, W(2), W(2), dh, dl);
-            pos = vm::scale(vm::scale(vm::div_dd(nh, nl, dh, dl), p.n), p.n);
+            pos = vm::scale_left(vm::scale_left(vm::div_dd(nh, nl, dh, dl), p.n), p.n);
         }
         return x < W(0) ? neg : pos;
     }
