@@ -29,13 +29,15 @@ template <class K, int O, class T> __attribute__((noinline)) void run(const T *x
     }
 }
 struct softplus1 { template<class T> static T f(T x){return softplus::f(x,T(1));} template<class T> static T df(T x){return softplus::df(x,T(1));} template<class T> static T d2f(T x){return softplus::d2f(x,T(1));} };
+struct celu1 { template<class T> static T f(T x){return celu::f(x,T(1));} template<class T> static T df(T x){return celu::df(x,T(1));} template<class T> static T d2f(T x){return celu::d2f(x,T(1));} };
+struct celu3 { template<class T> static T f(T x){return celu::f(x,T(3));} template<class T> static T df(T x){return celu::df(x,T(3));} template<class T> static T d2f(T x){return celu::d2f(x,T(3));} };
 struct elu1 { template<class T> static T f(T x){return elu::f(x,T(1));} template<class T> static T df(T x){return elu::df(x,T(1));} template<class T> static T d2f(T x){return elu::d2f(x,T(1));} };
 template <class T> using Fn = void (*)(const T *, T *, long);
 struct Entry { const char *name; Fn<float> f[3]; Fn<double> d[3]; };
 #define E(N, K) {N, {run<K,0,float>, run<K,1,float>, run<K,2,float>}, {run<K,0,double>, run<K,1,double>, run<K,2,double>}}
 Entry table[] = {E("sigmoid", sigmoid), E("logsigmoid", logsigmoid), E("tanh", actgrad::kernels::tanh), E("silu", silu),
                  E("softplus", softplus1), E("tanhshrink", tanhshrink), E("gelu", gelu), E("gelu_tanh", gelu_tanh),
-                 E("mish", mish), E("elu", elu1)};
+                 E("mish", mish), E("elu", elu1), E("celu", celu1), E("celu3", celu3), E("softsign", softsign)};
 template <class T> double tmed(Fn<T> fn, const T *x, T *y, long n, int reps) {
     std::vector<double> t;
     for (int r = 0; r < reps; ++r) {

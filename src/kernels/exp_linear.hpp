@@ -80,9 +80,14 @@ struct celu {
         const W qh = exact ? x : x / alpha;
         W p, e;
         vm::two_prod(qh, alpha, p, e);
+        // ql, a correction below ulp(qh), times 1/alpha (its relative error
+        // 2^-p is 2^-2p of q): one division per element, not two, where
+        // alpha is uniform (1/alpha is computed once for the loop)
+        const W inv = W(1) / alpha;
         const bool refine = !exact && vm::abs(qh) < W(vm::FP<W>::big) &&
-                            alpha <= std::numeric_limits<W>::max();
-        const W ql = refine ? ((x - p) - e) / alpha : W(0);
+                            alpha <= std::numeric_limits<W>::max() &&
+                            vm::abs(inv) <= std::numeric_limits<W>::max();
+        const W ql = refine ? ((x - p) - e) * inv : W(0);
         q = qh;
         return vm::exp_parts_wide(qh, ql);  // down to vanish_x: d2f's 1/alpha may be huge
     }

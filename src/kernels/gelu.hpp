@@ -209,7 +209,9 @@ struct gelu_tanh {
     }
     template <class W> ACTGRAD_VM_INLINE static W f_(W x) {
         const auto p = pieces(x);
-        const W q = (x < W(0) ? -p.a * p.m : x) / (W(1) + p.e);
+        // !(x >= 0): x < 0 but for NaN (NaN either way), so that GCC does not
+        // duplicate the division into both arms of the final select
+        const W q = (!(x >= W(0)) ? -p.a * p.m : x) / (W(1) + p.e);
         return x < W(0) ? vm::scale_left(q, p.n) : q;
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {

@@ -42,9 +42,22 @@ struct sigmoid {
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
         // 2 + expm1(-|x|) = 1 + e
-        const auto p = vm::exp_parts_fast(-vm::abs(x));
-        const W e = vm::scale_left(p.m, p.n);
-        const W r = e * (vm::abs(p.em1) / vm::one_plus_cube(e));
+        W r;
+        if constexpr (vm::is_ld<W>) {
+            const auto p = vm::exp_parts_fast(-vm::abs(x));
+            const W e = vm::scale_left(p.m, p.n);
+            r = e * (vm::abs(p.em1) / vm::one_plus_cube(e));
+        } else {
+            // float/double: m |expm1| / (1 + e)^3 with the product and the
+            // cube carried to twice the precision (m + ml), scaled last: the
+            // roundings of expm1 and the final one remain (2.83 ulp before)
+            const auto p = vm::exp_parts(-vm::abs(x));
+            const W e = vm::scale_left(p.m, p.n);
+            W nh, nl, dh, dl;
+            vm::mul_dd(p.m, p.ml, vm::abs(p.em1), nh, nl);
+            vm::one_plus_pow_dd<3>(e, vm::scale_low(p.ml, p.n), dh, dl);
+            r = vm::scale_left(vm::div_dd(nh, nl, dh, dl), p.n);
+        }
         return x > W(0) ? -r : r;  // +0 at x = +-0
     }
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)
@@ -81,18 +94,38 @@ struct tanh {
         const W e = vm::scale_left(p.m, p.n);
         // below |x| = 0.55 (tanh < 1/2) expm1 keeps the relative accuracy;
         // above, 1 - 2e/(1 + e) rounds the leading 1 once.
+        // (the two conditions differ only for NaN, where both give NaN: one
+        // condition twice would let GCC duplicate the division into both
+        // arms of the select, two divisions per element)
         const bool small = vm::abs(x) < W(0.55);
-        const W q = (small ? -p.em1 : W(2) * e) / (small ? W(2) + p.em1 : W(1) + e);
-        return vm::copysign(small ? q : W(1) - q, x);
+        const W num = small ? -p.em1 : W(2) * e;
+        const W den = small ? W(2) + p.em1 : W(1) + e;
+        const W q = num / den;
+        return vm::copysign(!(vm::abs(x) >= W(0.55)) ? q : W(1) - q, x);
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
         const auto p = vm::exp_parts_fast(W(-2) * vm::abs(x));
         return vm::scale_left(W(4) * p.m / vm::one_plus_sq(vm::scale_left(p.m, p.n)), p.n);
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
-        const auto p = vm::exp_parts_fast(W(-2) * vm::abs(x));
-        const W r = vm::scale_left(W(8) * p.m * vm::abs(p.em1) / vm::one_plus_cube(vm::scale_left(p.m, p.n)),
-                              p.n);
+        W r;
+        if constexpr (vm::is_ld<W>) {
+            const auto p = vm::exp_parts_fast(W(-2) * vm::abs(x));
+            r = vm::scale_left(W(8) * p.m * vm::abs(p.em1) / vm::one_plus_cube(vm::scale_left(p.m, p.n)),
+                               p.n);
+        } else {
+            // float/double: 8 m |E| / (1 + e)^3 with the product and the cube
+            // carried to twice the precision (2.75 ulp before, float); below
+            // 2^-28 (float 2^-13) f'' = -2x (1 - 8x^2/3 + ...) rounds to -2x,
+            // which the double-double products would not keep for subnormal x
+            const W a = vm::abs(x);
+            const auto p = vm::exp_parts(W(-2) * a);
+            W nh, nl, dh, dl;
+            vm::mul_dd(p.m, p.ml, vm::abs(p.em1), nh, nl);
+            vm::one_plus_pow_dd<3>(vm::scale_left(p.m, p.n), vm::scale_low(p.ml, p.n), dh, dl);
+            r = vm::scale_left(W(8) * vm::div_dd(nh, nl, dh, dl), p.n);
+            r = a < W(vm::is_double<W> ? 0x1p-28 : 0x1p-13) ? W(2) * a : r;
+        }
         return x > W(0) ? -r : r;  // +0 at x = +-0
     }
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)
@@ -125,7 +158,10 @@ struct silu {
         const W d = W(1) + vm::scale_left(p.m, p.n);
         const bool neg = x < W(0);
         const W xc = x < -W(vm::FP<W>::tail_x) ? -W(vm::FP<W>::tail_x) : x;
-        const W q = (neg ? xc * p.m : x) / d;
+        // !(x >= 0) is neg but for NaN (NaN either way): the same condition
+        // twice would let GCC duplicate the division into both arms
+        const W num = !(x >= W(0)) ? xc * p.m : x;
+        const W q = num / d;
         return neg ? vm::scale_left(q, p.n) : q;
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
@@ -340,11 +376,20 @@ struct tanhshrink {
             const W t = tanh_abs_ld(a, e);
             return vm::copysign(vm::scale_left(W(8) * t * p.m / vm::one_plus_sq(e), p.n), x);
         } else {
-            const auto p = vm::exp_parts_fast(W(-2) * a);
+            // 8 (th + tl)(m + ml) / (1 + e)^2 with the product and the square
+            // carried to twice the precision (2.98 ulp before, float)
+            const auto p = vm::exp_parts(W(-2) * a);
             const W e = vm::scale_left(p.m, p.n);
-            W th, tl;
+            W th, tl, nh, nl, dh, dl;
             tanh_abs(a, e, th, tl);
-            return vm::copysign(vm::scale_left(W(8) * (th + tl) * p.m / vm::one_plus_sq(e), p.n), x);
+            vm::mul_dd(th, tl, p.m, nh, nl);
+            nl = std::fma(th, p.ml, nl);
+            vm::one_plus_pow_dd<2>(e, vm::scale_low(p.ml, p.n), dh, dl);
+            const W r = vm::copysign(vm::scale_left(W(8) * vm::div_dd(nh, nl, dh, dl), p.n), x);
+            // below 2^-28 (float 2^-13) f'' = 2x (1 - 4x^2/3 + ...) rounds to 2x,
+            // which the double-double products would not keep where x is
+            // subnormal (their low parts underflow)
+            return a < W(vm::is_double<W> ? 0x1p-28 : 0x1p-13) ? W(2) * x : r;
         }
     }
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)

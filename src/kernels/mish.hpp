@@ -32,7 +32,10 @@ struct mish {
         const W xc = x < -W(vm::FP<W>::tail_x) ? -W(vm::FP<W>::tail_x) : x;
         const W D = W(1) + W(2) * e * (W(1) + e);
         const W w2 = e * (e + W(2)) + W(2);
-        const W q = (x < W(0) ? xc * p.m * (e + W(2)) : W(2) * e * e) / (x < W(0) ? w2 : D);
+        // !(x >= 0): x < 0 but for NaN (NaN either way), so that GCC does not
+        // duplicate the division into both arms of the final select
+        const bool neg = !(x >= W(0));
+        const W q = (neg ? xc * p.m * (e + W(2)) : W(2) * e * e) / (neg ? w2 : D);
         return x < W(0) ? vm::scale_left(q, p.n) : x * (W(1) - q);
     }
     template <class W> ACTGRAD_VM_INLINE static W df_(W x) {
