@@ -84,9 +84,11 @@ struct celu {
         // 2^-p is 2^-2p of q): one division per element, not two, where
         // alpha is uniform (1/alpha is computed once for the loop)
         const W inv = W(1) / alpha;
-        const bool refine = !exact && vm::abs(qh) < W(vm::FP<W>::big) &&
-                            alpha <= std::numeric_limits<W>::max() &&
-                            vm::abs(inv) <= std::numeric_limits<W>::max();
+        // (& rather than &&: the short circuit on the loop-invariant tests
+        // stopped GCC 12 from vectorising the loop)
+        const bool refine = !exact & (vm::abs(qh) < W(vm::FP<W>::big)) &
+                            (alpha <= std::numeric_limits<W>::max()) &
+                            (vm::abs(inv) <= std::numeric_limits<W>::max());
         const W ql = refine ? ((x - p) - e) * inv : W(0);
         q = qh;
         return vm::exp_parts_wide(qh, ql);  // down to vanish_x: d2f's 1/alpha may be huge

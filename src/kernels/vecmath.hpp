@@ -445,10 +445,12 @@ template <class W> ACTGRAD_VM_INLINE void split_pow2(W f, W &fm, exp_int_t<W> &f
     const bool sub = a < W(std::numeric_limits<W>::min());
     const W g = sub ? f * pow2i<W>(lift) : f;
     const U b = bit_cast<U>(g);
-    const I e = I((b & emask) >> FP<W>::mant) - FP<W>::bias - (sub ? lift : 0);
-    const bool plain = f == W(0) || !(a <= std::numeric_limits<W>::max());
+    // (the integer selects as products: GCC 12 does not vectorise a select
+    // of integers on a loop-invariant condition, as for a uniform parameter)
+    const I e = I((b & emask) >> FP<W>::mant) - FP<W>::bias - I(sub) * lift;
+    const bool plain = (f == W(0)) | !(a <= std::numeric_limits<W>::max());
     fm = plain ? f : bit_cast<W>((b & ~emask) | (U(FP<W>::bias) << FP<W>::mant));
-    fe = plain ? I(0) : e;
+    fe = e * I(!plain);
 }
 ACTGRAD_VM_INLINE void split_pow2(long double f, long double &fm, std::int64_t &fe) {
     fm = f;
