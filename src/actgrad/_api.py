@@ -26,7 +26,7 @@ import dataclasses
 
 import numpy as np
 
-from . import _protocols, _ufuncs, _xp
+from . import _kinds, _protocols, _ufuncs, _xp
 from ._table import ACTIVATIONS, FORMS, REAL, Activation, Form
 
 __all__: list[str] = []
@@ -97,9 +97,9 @@ _UFUNC_ATTRIBUTES = ("nin", "nout", "nargs", "ntypes", "types", "identity", "sig
 
 def _dispatch(act: Activation, form: Form, ufunc, arrays, params, args, kwargs):
     """Everything but the NumPy fast path."""
-    backend = _xp.backend_of(arrays)
-    if backend is None:
-        _protocols.register_for(arrays)
+    backend = _kinds.kind_of(arrays)
+    if backend not in _kinds.OWN_LIBRARIES:
+        _protocols.register(backend)
         if params:
             # With the float64 parameter operands, NumPy takes a Python int
             # as int64, so 2**63 would overflow; as a uint64 (or object)
@@ -110,7 +110,7 @@ def _dispatch(act: Activation, form: Form, ufunc, arrays, params, args, kwargs):
     if "out" in kwargs and kwargs["out"] is None:  # the default, said explicitly
         kwargs = {k: v for k, v in kwargs.items() if k != "out"}
     _xp.refuse_numpy_keywords(act.function_name(form), backend, args, kwargs)
-    return _xp.compute(backend, act, form, arrays, params)
+    return _xp.compute(backend, act, form, arrays, params, ufunc)
 
 
 _INT64 = (-2**63, 2**63 - 1)
