@@ -3,7 +3,7 @@
 On the committed mpmath sample (``tests/data/references.npz``) and on the
 points of the dense sweep that are hardest (around every root of f, f' and
 f'', and both tails where the result falls to 0: ``_sweep.extra_points``),
-each library's results must be
+and on a grid of [-6, 6], each library's results must be
 
 - within the accuracy bound of the true value (the sweep's references:
   long double / double-double, arb where they do not decide, mpmath at the
@@ -89,7 +89,7 @@ class Library:
 
 
 def points(case, form, dtype, thin):
-    x = [REFS[case.name][dtype]["x"]]
+    x = [REFS[case.name][dtype]["x"], np.linspace(-6.0, 6.0, 16001)[::thin]]
     if dtype != "float16":
         extra = _sweep.extra_points(case, form, dtype, 20_000, seed=9)
         x.append(extra[::thin])
