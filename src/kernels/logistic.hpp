@@ -43,14 +43,15 @@ struct sigmoid {
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
         // 2 + expm1(-|x|) = 1 + e
         W r;
-        if constexpr (vm::is_ld<W>) {
+        if constexpr (!std::is_same_v<W, float>) {
             const auto p = vm::exp_parts_fast(-vm::abs(x));
             const W e = vm::scale_left(p.m, p.n);
             r = e * (vm::abs(p.em1) / vm::one_plus_cube(e));
         } else {
-            // float/double: m |expm1| / (1 + e)^3 with the product and the
-            // cube carried to twice the precision (m + ml), scaled last: the
-            // roundings of expm1 and the final one remain (2.83 ulp before)
+            // float (goal 2 ulp; double, 3.05 ulp on the sweep, keeps the cheaper form):
+            // m |expm1| / (1 + e)^3 with the product and the cube carried to
+            // twice the precision (m + ml), scaled last: the roundings of
+            // expm1 and the final one remain (2.83 ulp before)
             const auto p = vm::exp_parts(-vm::abs(x));
             const W e = vm::scale_left(p.m, p.n);
             W nh, nl, dh, dl;
@@ -109,22 +110,23 @@ struct tanh {
     }
     template <class W> ACTGRAD_VM_INLINE static W d2f_(W x) {
         W r;
-        if constexpr (vm::is_ld<W>) {
+        if constexpr (!std::is_same_v<W, float>) {
             const auto p = vm::exp_parts_fast(W(-2) * vm::abs(x));
             r = vm::scale_left(W(8) * p.m * vm::abs(p.em1) / vm::one_plus_cube(vm::scale_left(p.m, p.n)),
                                p.n);
         } else {
-            // float/double: 8 m |E| / (1 + e)^3 with the product and the cube
-            // carried to twice the precision (2.75 ulp before, float); below
-            // 2^-28 (float 2^-13) f'' = -2x (1 - 8x^2/3 + ...) rounds to -2x,
-            // which the double-double products would not keep for subnormal x
+            // float (goal 2 ulp; double, 3.05 ulp on the sweep, keeps the cheaper form):
+            // 8 m |E| / (1 + e)^3 with the product and the cube carried to
+            // twice the precision (2.75 ulp before); below 2^-13 f'' =
+            // -2x (1 - 8x^2/3 + ...) rounds to -2x, which the double-double
+            // products would not keep for subnormal x
             const W a = vm::abs(x);
             const auto p = vm::exp_parts(W(-2) * a);
             W nh, nl, dh, dl;
             vm::mul_dd(p.m, p.ml, vm::abs(p.em1), nh, nl);
             vm::one_plus_pow_dd<3>(vm::scale_left(p.m, p.n), vm::scale_low(p.ml, p.n), dh, dl);
             r = vm::scale_left(W(8) * vm::div_dd(nh, nl, dh, dl), p.n);
-            r = a < W(vm::is_double<W> ? 0x1p-28 : 0x1p-13) ? W(2) * a : r;
+            r = a < W(0x1p-13) ? W(2) * a : r;
         }
         return x > W(0) ? -r : r;  // +0 at x = +-0
     }
@@ -375,9 +377,16 @@ struct tanhshrink {
             const W e = vm::scale_left(p.m, p.n);
             const W t = tanh_abs_ld(a, e);
             return vm::copysign(vm::scale_left(W(8) * t * p.m / vm::one_plus_sq(e), p.n), x);
+        } else if constexpr (!std::is_same_v<W, float>) {
+            const auto p = vm::exp_parts_fast(W(-2) * a);
+            const W e = vm::scale_left(p.m, p.n);
+            W th, tl;
+            tanh_abs(a, e, th, tl);
+            return vm::copysign(vm::scale_left(W(8) * (th + tl) * p.m / vm::one_plus_sq(e), p.n), x);
         } else {
-            // 8 (th + tl)(m + ml) / (1 + e)^2 with the product and the square
-            // carried to twice the precision (2.98 ulp before, float)
+            // float (goal 2 ulp): 8 (th + tl)(m + ml) / (1 + e)^2 with the
+            // product and the square carried to twice the precision (2.98 ulp
+            // before)
             const auto p = vm::exp_parts(W(-2) * a);
             const W e = vm::scale_left(p.m, p.n);
             W th, tl, nh, nl, dh, dl;
@@ -386,10 +395,10 @@ struct tanhshrink {
             nl = std::fma(th, p.ml, nl);
             vm::one_plus_pow_dd<2>(e, vm::scale_low(p.ml, p.n), dh, dl);
             const W r = vm::copysign(vm::scale_left(W(8) * vm::div_dd(nh, nl, dh, dl), p.n), x);
-            // below 2^-28 (float 2^-13) f'' = 2x (1 - 4x^2/3 + ...) rounds to 2x,
-            // which the double-double products would not keep where x is
-            // subnormal (their low parts underflow)
-            return a < W(vm::is_double<W> ? 0x1p-28 : 0x1p-13) ? W(2) * x : r;
+            // below 2^-13 f'' = 2x (1 - 4x^2/3 + ...) rounds to 2x, which the
+            // double-double products would not keep where x is subnormal
+            // (their low parts underflow)
+            return a < W(0x1p-13) ? W(2) * x : r;
         }
     }
     ACTGRAD_WORK_FORMS(f_, df_, d2f_)
