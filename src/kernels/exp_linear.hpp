@@ -1,7 +1,7 @@
 // The exponential linear units: elu, selu, celu.
 //
-// Linear for x > 0, a scaled expm1 below; computed in work_t<T> (double for
-// float32/float16).  At the kink x = 0 the derivatives take the left branch,
+// Linear for x > 0, a scaled expm1 below; computed in work_t<T> (float for
+// float32/float16, double, long double).  At the kink x = 0 the derivatives take the left branch,
 // as PyTorch's elu_backward does (x <= 0 ? alpha exp(x) : 1), and f'' takes
 // the same branch as f' (PyTorch's own f''(0) is 0).
 #pragma once

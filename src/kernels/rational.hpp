@@ -4,6 +4,8 @@
 // PyTorch does), branch-free, within 1-2 ulp without any special function.
 #pragma once
 
+#include <limits>
+
 #include "common.hpp"
 #include "vecmath.hpp"
 
@@ -86,8 +88,10 @@ struct softsign {
         // normal where the result is subnormal
         constexpr W k = std::is_same_v<W, float> ? W(0x1p20) : W(0x1p60);
         constexpr W k3 = W(1) / (k * k * k);
-        const W inv = W(1) / s;
-        const W il = (std::fma(-inv, s, W(1)) * inv - sl * (inv * inv)) * k;
+        // (s = inf: sc = max, so that inv = 1/max and r = 0, not 0 * inf)
+        const W sc = s > std::numeric_limits<W>::max() ? std::numeric_limits<W>::max() : s;
+        const W inv = W(1) / sc;
+        const W il = (std::fma(-inv, sc, W(1)) * inv - sl * (inv * inv)) * k;
         const W ik = inv * k;
         W th, tl, ch, cl;
         vm::two_prod(ik, ik, th, tl);
