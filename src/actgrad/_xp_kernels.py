@@ -22,10 +22,17 @@ for the backends where that function's results are the same as ``f`` here
 zeros and NaN included).  Derivatives always come from the class, so
 autograd through actgrad's functions follows actgrad's conventions.
 
-This module imports nothing: it only receives namespaces.
+This module imports no array library: it only receives namespaces.  The
+smooth kernels take vecmath.hpp's building blocks from ``_xp_math`` and the
+C++ constants from ``_coeffs`` (parsed from the headers).
 """
 
 from __future__ import annotations
+
+import math
+
+from ._coeffs import coeffs, selu_constants
+from ._xp_math import Math, barrier
 
 __all__ = ["KERNELS", "kernel_for", "nan_or", "select", "select_backward", "special"]
 
@@ -188,12 +195,17 @@ class softshrink:
 # --- the smooth families (logistic.hpp, exp_linear.hpp, rational.hpp,
 # gelu.hpp, mish.hpp) --------------------------------------------------------
 #
-# The same numerically stable forms as the C++ kernels, written with the
-# library's exp/expm1/log1p/tanh/erfc: everything in terms of a = |x| and
-# e = exp(-a) <= 1, so nothing overflows and +-inf give the exact limits.
-# float32 is computed in float64 where the library has it (as the C++ kernels
-# compute in double, or to absorb the library's own exp/erfc error), then
-# rounded once; float16/bfloat16 arrive as float32.
+# Each kernel below follows its C++ struct step for step (the comments of the
+# headers give the stable forms and why; they are not repeated here), with
+# vecmath.hpp's building blocks from ``_xp_math.Math``: exp and expm1 as parts
+# m 2^n, scaled last, so that no intermediate is subnormal where the result
+# is normal (a library that flushes subnormals cannot zero it); the same
+# patches around the roots of the derivatives, with the coefficients of
+# vecmath_coeffs.hpp; the same double-double chains, with Dekker's exact
+# product where the C++ uses std::fma.  float32 is computed in float64 where
+# the library has it (then rounded once), else in float32 with float's
+# constants and polynomials, as the C++ computes float; float16/bfloat16
+# arrive as float32.
 
 
 def _has_float64(xp) -> bool:
@@ -221,18 +233,13 @@ def _wide(fn):
 
 
 def _barrier(xp, v):
-    """v, kept as it is: XLA folds (x - hi) - lo into x - (hi + lo), which
-    loses the low part of a double-double constant."""
-    if getattr(xp, "__name__", "").startswith("jax"):
-        import jax
-
-        return jax.lax.optimization_barrier(v)
-    return v
+    """v, kept as it is (see _xp_math.barrier)."""
+    return barrier(xp, v)
 
 
 def _e(xp, x, k=1.0):
-    """exp(-k |x|): 0 at +-inf, NaN for NaN."""
-    return xp.exp(-k * xp.abs(x))
+    """exp(-k |x|): 0 at +-inf, NaN for NaN (scaled: see _xp_math)."""
+    return Math(xp, x.dtype).exp(-k * xp.abs(x))
 
 
 def _clip(xp, x, lo, hi):
@@ -240,79 +247,143 @@ def _clip(xp, x, lo, hi):
     return xp.where(x < lo, lo, xp.where(x > hi, hi, x))
 
 
+def _split(xp, v):
+    """Veltkamp: v = hi + lo, hi with half the significand (_xp_math)."""
+    return Math(xp, v.dtype).split(v)
+
+
+def _two_prod(xp, a, b):
+    """a b = p + err exactly (Dekker; no FMA needed)."""
+    return Math(xp, (b if isinstance(a, float) else a).dtype).two_prod(a, b)
+
+
+_C = coeffs()
+_TAIL_X = 800.0  # FP<W>::tail_x: x e^-|x| is 0 beyond, and inf * 0 would be NaN
+
+
 class sigmoid:
     @staticmethod
+    def _f(xp, x):
+        M = Math(xp, x.dtype)
+        m, n, _, _ = M.exp_parts(-xp.abs(x), precise=False)
+        e = M.scale(m, n)
+        return xp.where(x >= 0, 1.0, e) / (1 + e)
+
+    @staticmethod
     def _df(xp, x):
-        e = _e(xp, x)
-        return e / ((1 + e) * (1 + e))
+        M = Math(xp, x.dtype)
+        m, n, _, _ = M.exp_parts(-xp.abs(x), precise=False)
+        e = M.scale(m, n)
+        return e / M.one_plus_sq(e)
 
     @staticmethod
     def _d2f(xp, x):
-        # s'(x) (1 - 2 s(x)) = -sign(x) e |expm1(-a)| / (1 + e)^3
-        e = _e(xp, x)
-        r = e * (xp.abs(xp.expm1(-xp.abs(x))) / ((1 + e) * (1 + e) * (1 + e)))
+        M = Math(xp, x.dtype)
+        m, n, em1, _ = M.exp_parts(-xp.abs(x), precise=False)
+        e = M.scale(m, n)
+        r = e * (xp.abs(em1) / M.one_plus_cube(e))
         return xp.where(x > 0, -r, r)
 
-    f = _wide(lambda xp, x: xp.where(x >= 0, 1.0, _e(xp, x)) / (1 + _e(xp, x)))
+    f = _wide(_f.__func__)
     df = _wide(_df.__func__)
     d2f = _wide(_d2f.__func__)
 
 
 class logsigmoid:
-    f = _wide(lambda xp, x: xp.where(x < 0, x, 0.0) - xp.log1p(_e(xp, x)))
-    df = _wide(lambda xp, x: xp.where(x < 0, 1.0, _e(xp, x)) / (1 + _e(xp, x)))
+    @staticmethod
+    def _f(xp, x):
+        M = Math(xp, x.dtype)
+        e = M.exp(-xp.abs(x))
+        return xp.where(x < 0, x, 0.0) - M.log1p_unit(e)
+
+    @staticmethod
+    def _df(xp, x):
+        M = Math(xp, x.dtype)
+        m, n, _, _ = M.exp_parts(-xp.abs(x), precise=False)
+        e = M.scale(m, n)
+        return xp.where(x < 0, 1.0, e) / (1 + e)
+
+    f = _wide(_f.__func__)
+    df = _wide(_df.__func__)
     d2f = _wide(lambda xp, x: -sigmoid._df(xp, x))
 
 
 class tanh:
     @staticmethod
-    def _sech2(xp, x):
-        e = _e(xp, x, 2.0)
-        return 4 * e / ((1 + e) * (1 + e))
+    def _f(xp, x):
+        M = Math(xp, x.dtype)
+        m, n, em1, _ = M.exp_parts(-2 * xp.abs(x), precise=False)
+        e = M.scale(m, n)
+        small = xp.abs(x) < 0.55
+        q = xp.where(small, -em1, 2 * e) / xp.where(small, 2 + em1, 1 + e)
+        return xp.copysign(xp.where(small, q, 1 - q), x)
+
+    @staticmethod
+    def _df(xp, x):
+        M = Math(xp, x.dtype)
+        m, n, _, _ = M.exp_parts(-2 * xp.abs(x), precise=False)
+        return M.scale(4 * m / M.one_plus_sq(M.scale(m, n)), n)
 
     @staticmethod
     def _d2f(xp, x):
-        e = _e(xp, x, 2.0)
-        r = 8 * e * xp.abs(xp.expm1(-2 * xp.abs(x))) / ((1 + e) * (1 + e) * (1 + e))
+        M = Math(xp, x.dtype)
+        m, n, em1, _ = M.exp_parts(-2 * xp.abs(x), precise=False)
+        r = M.scale(8 * m * xp.abs(em1) / M.one_plus_cube(M.scale(m, n)), n)
         return xp.where(x > 0, -r, r)
 
-    f = _wide(lambda xp, x: xp.tanh(x))
-    df = _wide(_sech2.__func__)
+    f = _wide(_f.__func__)
+    df = _wide(_df.__func__)
     d2f = _wide(_d2f.__func__)
-
-
-# silu'' around its root |x| = a0 (silu_grad2_root in vecmath_coeffs.hpp),
-# where (2 - a) + e (2 + a) cancels: (a0 - 2) expm1(-d) + d expm1(-a), d = a - a0.
-_SILU_A0, _SILU_A0_LO = 2.3993572805154675, 1.8464872855353363e-16
-_SILU_A0_M2, _SILU_A0_EXP = 0.39935728051546765, 0.0907762782268676
 
 
 class silu:
     @staticmethod
     def _f(xp, x):
-        e = _e(xp, x)
-        xc = xp.where(x < -800, -800.0, x)  # -inf * 0 would be NaN
-        return xp.where(x < 0, xc * e, x) / (1 + e)
+        M = Math(xp, x.dtype)
+        m, n, _, _ = M.exp_parts(-xp.abs(x), precise=False)
+        d = 1 + M.scale(m, n)
+        neg = x < 0
+        xc = xp.where(x < -_TAIL_X, -_TAIL_X, x)
+        q = xp.where(neg, xc * m, x) / d
+        return xp.where(neg, M.scale(q, n), q)
 
     @staticmethod
     def _df(xp, x):
-        e = _e(xp, x)
-        xc = _clip(xp, x, -800.0, 800.0)
-        den = (1 + e) * (1 + e)
-        neg = e * ((1 + xc) + e) / den
-        pos = (1 + e * (1 + xc)) / den
-        return xp.where(x < 0, neg, pos)
+        M = Math(xp, x.dtype)
+        dr = M.minus_root(x, _C["silu_grad_root"], _C["silu_grad_root_lo"])
+        patch = xp.abs(dr) < 0.5
+        m, n, em1, ml = M.exp_parts(xp.where(patch, dr, -xp.abs(x)))
+        root_exp = M.const(_C["silu_grad_root_exp"])
+        em = xp.where(patch, root_exp * m, m)
+        e = M.scale(em, n)
+        xc = _clip(xp, x, -_TAIL_X, _TAIL_X)
+        neg = x < 0
+        g = xp.where(patch, root_exp * em1 + dr, (1 + xc) + e)
+        eml = xp.where(patch, root_exp * ml, ml)
+        nh, nl = M.mul_dd(em, eml, g)
+        nh = xp.where(neg, nh, M.fma(e, 1 + xc, 1.0))
+        nl = xp.where(neg, nl, 0.0)
+        dh, dl = M.one_plus_pow_dd(2, e, M.scale(eml, n))
+        q = M.div_dd(nh, nl, dh, dl)
+        return xp.where(neg, M.scale(q, n), q)
 
     @staticmethod
     def _d2f(xp, x):
+        M = Math(xp, x.dtype)
         a = xp.abs(x)
-        e = xp.exp(-a)
-        ac = xp.where(a > 800, 800.0, a)
-        d = _barrier(xp, a - _SILU_A0) - _SILU_A0_LO
-        patch = xp.abs(d) < 1.2
-        n_patch = _SILU_A0_M2 * xp.expm1(-d) + d * xp.expm1(-a)
-        n_plain = (2 - ac) + e * (2 + ac)
-        return e * xp.where(patch, n_patch, n_plain) / ((1 + e) * (1 + e) * (1 + e))
+        dr = M.minus_root(a, _C["silu_grad2_root"], _C["silu_grad2_root_lo"])
+        patch = xp.abs(dr) < 1.2
+        m, n, em1, ml = M.exp_parts(xp.where(patch, -dr, -a))
+        root_exp = M.const(_C["silu_grad2_root_exp"])
+        em = xp.where(patch, root_exp * m, m)
+        e = M.scale(em, n)
+        ac = xp.where(a > _TAIL_X, _TAIL_X, a)
+        N = xp.where(patch, M.const(_C["silu_grad2_root_m2"]) * em1 + dr * (e - 1),
+                     e * (2 + ac) + (2 - ac))
+        eml = xp.where(patch, root_exp * ml, ml)
+        nh, nl = M.mul_dd(em, eml, N)
+        dh, dl = M.one_plus_pow_dd(3, e, M.scale(eml, n))
+        return M.scale(M.div_dd(nh, nl, dh, dl), n)
 
     f = _wide(_f.__func__)
     df = _wide(_df.__func__)
@@ -321,19 +392,41 @@ class silu:
 
 class softplus:
     @staticmethod
+    def _parts(M, x, beta, precise=True):
+        xp, fp = M.xp, M.fp
+        yh, yl = M.two_prod(beta, x)
+        exact = (x == 0) | (xp.abs(x) == math.inf)
+        yh = xp.where(exact, x, yh)
+        yl = xp.where(~exact & (xp.abs(yh) < fp.big), yl, 0.0)  # inf, NaN or near overflow
+        return M.exp_parts(-xp.abs(yh), xp.where(yh >= 0, -yl, yl), precise=precise)
+
+    @staticmethod
+    def _vanishes(M, x, beta):
+        a = M.xp.abs(x)
+        return (a == math.inf) | (a * beta > -M.fp.vanish_x)
+
+    @staticmethod
     def _f(xp, x, beta):
-        e = _e(xp, beta * x)
-        return xp.where(x > 0, x, 0.0) + xp.log1p(e) / beta
+        M = Math(xp, x.dtype)
+        m, n, _, _ = softplus._parts(M, x, beta)
+        e = M.scale(m, n)
+        tail = xp.where(n < M.fp.subnormal_n, M.scale(m / beta, n), M.log1p_unit(e) / beta)
+        return xp.where(x > 0, x, 0.0) + xp.where(softplus._vanishes(M, x, beta), 0.0, tail)
 
     @staticmethod
     def _df(xp, x, beta):
-        e = _e(xp, beta * x)
+        M = Math(xp, x.dtype)
+        m, n, _, _ = softplus._parts(M, x, beta, precise=False)
+        e = xp.where(softplus._vanishes(M, x, beta), 0.0, M.scale(m, n))
         return xp.where(x >= 0, 1.0, e) / (1 + e)
 
     @staticmethod
     def _d2f(xp, x, beta):
-        e = _e(xp, beta * x)
-        return beta * e / ((1 + e) * (1 + e))
+        M = Math(xp, x.dtype)
+        m, n, _, _ = softplus._parts(M, x, beta)
+        # beta (m/2) 2^(n+1): beta m would overflow for beta near the max
+        r = M.scale(beta * (m * 0.5) / M.one_plus_sq(M.scale(m, n)), n + 1)
+        return xp.where(softplus._vanishes(M, x, beta), 0.0, r)
 
     f = _wide(_f.__func__)
     df = _wide(_df.__func__)
@@ -356,61 +449,146 @@ class softplus_threshold:
 
 
 class tanhshrink:
-    # x - tanh(x) cancels to x^3/3 near 0: there, x^3 P(x^2) (tanhshrink_p).
-    _P = (0.3333333333333333, -0.13333333333333267, 0.05396825396819091,
-          -0.021869488533791497, 0.008863235483227382, -0.0035921274772354366,
-          0.0014558299680879538, -0.0005900031866672364, 0.00023903340246231634,
-          -9.663772823142314e-05, 3.8678201583038664e-05, -1.4945895941294734e-05,
-          5.266219781675131e-06, -1.5300934241820488e-06, 3.1191593615986337e-07,
-          -3.219975685803472e-08)
+    _CUT = 0.95
+
+    @staticmethod
+    def _small_part(M, a):
+        """a^3 P(a^2) = qh + ql, a^2 exact and a^3 to twice the precision."""
+        zh, zl = M.two_prod(a, a)
+        P = M.horner(zh, M.fp.poly["tanhshrink_p"])
+        ch, cl = M.mul_dd(zh, zl, a)
+        qh, qe = M.two_prod(ch, P)
+        return qh, qe + cl * P
+
+    @staticmethod
+    def _tanh_abs(M, a, e):
+        """tanh(a) = th + tl for a >= 0: a - a^3 P(a^2) or 1 - 2e/(1 + e)."""
+        xp = M.xp
+        qh, ql = tanhshrink._small_part(M, a)
+        small = a < tanhshrink._CUT
+        q = xp.where(small, qh, 2 * e / (1 + e))
+        th, tl = M.two_sum(xp.where(small, a, 1.0), -q)
+        return th, xp.where(small, tl - ql, tl)
 
     @staticmethod
     def _f(xp, x):
+        M = Math(xp, x.dtype)
         a = xp.abs(x)
-        z = a * a
-        p = tanhshrink._P[-1]
-        for c in tanhshrink._P[-2::-1]:
-            p = c + z * p
-        e = _e(xp, x, 2.0)
-        m = xp.where(a < 0.95, a * z * p, (a - 1) + 2 * e / (1 + e))
-        return xp.where(xp.isnan(x), x, xp.where(x < 0, -m, xp.where(x > 0, m, x)))
+        qh, ql = tanhshrink._small_part(M, a)
+        e = M.exp(-2 * a, precise=False)
+        m = xp.where(a < tanhshrink._CUT, qh + ql, (a - 1) + 2 * e / (1 + e))
+        return xp.copysign(m, x)
 
     @staticmethod
     def _df(xp, x):
-        t = xp.tanh(x)
-        return t * t
+        M = Math(xp, x.dtype)
+        a = xp.abs(x)
+        th, tl = tanhshrink._tanh_abs(M, a, M.exp(-2 * a, precise=False))
+        return M.fma(th, th, 2 * th * tl)  # (th + tl)^2, about one rounding
 
     @staticmethod
     def _d2f(xp, x):
-        return 2 * xp.tanh(x) * tanh._sech2(xp, x)
+        M = Math(xp, x.dtype)
+        a = xp.abs(x)
+        m, n, _, _ = M.exp_parts(-2 * a, precise=False)
+        e = M.scale(m, n)
+        th, tl = tanhshrink._tanh_abs(M, a, e)
+        return xp.copysign(M.scale(8 * (th + tl) * m / M.one_plus_sq(e), n), x)
 
     f = _wide(_f.__func__)
     df = _wide(_df.__func__)
     d2f = _wide(_d2f.__func__)
 
 
+def _elu_left(M, x, alpha):
+    """alpha exp(x), 0 below vanish_x: alpha (m/2) 2^(n+1) (alpha m would
+    overflow for alpha near the max)."""
+    m, n, _, _ = M.exp_parts(x, precise=False)
+    return M.xp.where(x < M.fp.vanish_x, 0.0, M.scale(alpha * (m * 0.5), n + 1))
+
+
 class elu:
-    f = _wide(lambda xp, x, alpha: xp.where(x > 0, x, alpha * xp.expm1(x)))
-    df = _wide(lambda xp, x, alpha: xp.where(x > 0, 1.0, alpha * xp.exp(x)))
-    d2f = _wide(lambda xp, x, alpha: xp.where(x > 0, 0.0, alpha * xp.exp(x)))
+    @staticmethod
+    def _f(xp, x, alpha):
+        M = Math(xp, x.dtype)
+        em1 = M.expm1(x)
+        a = xp.where(em1 == 0, M.copysign(1.0, alpha), alpha)
+        return xp.where(x > 0, x, a * em1)
+
+    @staticmethod
+    def _df(xp, x, alpha):
+        return xp.where(x > 0, 1.0, _elu_left(Math(xp, x.dtype), x, alpha))
+
+    @staticmethod
+    def _d2f(xp, x, alpha):
+        return xp.where(x > 0, 0.0, _elu_left(Math(xp, x.dtype), x, alpha))
+
+    f = _wide(_f.__func__)
+    df = _wide(_df.__func__)
+    d2f = _wide(_d2f.__func__)
 
 
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
+_SELU_ALPHA, _SELU_SCALE = selu_constants()
 
 
 class selu:
-    f = _wide(lambda xp, x: xp.where(x > 0, _SELU_SCALE * x,
-                                     (_SELU_ALPHA * _SELU_SCALE) * xp.expm1(x)))
-    df = _wide(lambda xp, x: xp.where(x > 0, _SELU_SCALE,
-                                      (_SELU_ALPHA * _SELU_SCALE) * xp.exp(x)))
-    d2f = _wide(lambda xp, x: xp.where(x > 0, 0.0, (_SELU_ALPHA * _SELU_SCALE) * xp.exp(x)))
+    # f'(0) = scale alpha, the product rounded once (PyTorch's negcoef)
+    _SA = _SELU_ALPHA * _SELU_SCALE
+
+    @staticmethod
+    def _f(xp, x):
+        M = Math(xp, x.dtype)
+        return xp.where(x > 0, M.const(_SELU_SCALE) * x, M.const(selu._SA) * M.expm1(x))
+
+    @staticmethod
+    def _df(xp, x):
+        M = Math(xp, x.dtype)
+        return xp.where(x > 0, M.const(_SELU_SCALE), _elu_left(M, x, M.const(selu._SA)))
+
+    @staticmethod
+    def _d2f(xp, x):
+        M = Math(xp, x.dtype)
+        return xp.where(x > 0, 0.0, _elu_left(M, x, M.const(selu._SA)))
+
+    f = _wide(_f.__func__)
+    df = _wide(_df.__func__)
+    d2f = _wide(_d2f.__func__)
 
 
 class celu:
-    f = _wide(lambda xp, x, alpha: xp.where(x > 0, x, alpha * xp.expm1(x / alpha)))
-    df = _wide(lambda xp, x, alpha: xp.where(x > 0, 1.0, xp.exp(x / alpha)))
-    d2f = _wide(lambda xp, x, alpha: xp.where(x > 0, 0.0, xp.exp(x / alpha) / alpha))
+    @staticmethod
+    def _parts(M, x, alpha):
+        """exp parts of x/alpha as a double-double q = qh + ql, and qh."""
+        xp, fp = M.xp, M.fp
+        exact = (x == 0) | (xp.abs(x) == math.inf)
+        qh = xp.where(exact, x, x / alpha)
+        p, e = M.two_prod(qh, alpha)
+        finite_alpha = alpha <= float(xp.finfo(M.dtype).max)
+        refine = ~exact & (xp.abs(qh) < fp.big) & finite_alpha
+        ql = xp.where(refine, ((x - p) - e) / alpha, 0.0)
+        return M.exp_parts(qh, ql), qh
+
+    @staticmethod
+    def _f(xp, x, alpha):
+        M = Math(xp, x.dtype)
+        (_, _, em1, _), _ = celu._parts(M, x, alpha)
+        return xp.where((x > 0) | (alpha == math.inf), x, alpha * em1)
+
+    @staticmethod
+    def _df(xp, x, alpha):
+        M = Math(xp, x.dtype)
+        (m, n, _, _), q = celu._parts(M, x, alpha)
+        return xp.where(x > 0, 1.0, xp.where(q < M.fp.vanish_x, 0.0, M.scale(m, n)))
+
+    @staticmethod
+    def _d2f(xp, x, alpha):
+        M = Math(xp, x.dtype)
+        (m, n, _, _), q = celu._parts(M, x, alpha)
+        return xp.where(x > 0, 0.0, xp.where(q < M.fp.vanish_x, 0.0, M.scale(m / alpha, n)))
+
+    f = _wide(_f.__func__)
+    df = _wide(_df.__func__)
+    d2f = _wide(_d2f.__func__)
 
 
 def _const(xp, value, x):
@@ -454,21 +632,41 @@ class hardswish:
 
 class softsign:
     @staticmethod
+    def _one_plus(M, a):
+        """1 + |x| = s + sl exactly (TwoSum; 0 low part beyond 1e300)."""
+        s = M.barrier(1 + a)
+        b = M.barrier(s - 1)
+        return s, M.xp.where(a < 1e300, (1 - (s - b)) + (a - b), 0.0)
+
+    @staticmethod
     def _f(xp, x):
+        M = Math(xp, x.dtype)
         a = xp.abs(x)
-        u = 1 / (1 + a)
-        m = xp.where(a > 1, 1 - u, a * u)
-        return xp.where(xp.isnan(x), x, xp.where(x < 0, -m, xp.where(x > 0, m, x)))
+        s, sl = softsign._one_plus(M, a)
+        u = 1 / s
+        m = xp.where(a > 1, 1 - (u - u * u * sl), a * u * (1 - sl * u))
+        return xp.copysign(m, x)
 
     @staticmethod
     def _df(xp, x):
-        u = 1 / (1 + xp.abs(x))
-        return u * u
+        M = Math(xp, x.dtype)
+        s, sl = softsign._one_plus(M, xp.abs(x))
+        p, pe = M.two_prod(s, s)
+        den = p + (pe + 2 * s * sl)  # (1 + |x|)^2
+        # beyond sqrt(max) (1 + |x|)^2 overflows: square the reciprocal instead
+        big = 1e18 if M.single else 1e150
+        return xp.where(s > big, (1 / s) * (1 / s), 1 / den)
 
     @staticmethod
     def _d2f(xp, x):
-        u = 1 / (1 + xp.abs(x))
-        r = 2 * (u * u * u)
+        M = Math(xp, x.dtype)
+        s, sl = softsign._one_plus(M, xp.abs(x))
+        p, pe = M.two_prod(s, s)
+        c, ce = M.two_prod(p, s)
+        den = c + (ce + pe * s + 3 * p * sl)  # (1 + |x|)^3
+        inv = 1 / s
+        big = 1e12 if M.single else 1e100
+        r = xp.where(s > big, 2 * (inv * inv * inv), 2 / den)
         return xp.where(x > 0, -r, xp.where(x < 0, r, nan_or(xp, x, 0)))
 
     f = _wide(_f.__func__)
@@ -476,109 +674,141 @@ class softsign:
     d2f = _wide(_d2f.__func__)
 
 
-_INV_SQRT2, _INV_SQRT2_LO = 0.7071067811865476, -4.833646656726457e-17
-_INV_SQRT_2PI = 0.3989422804014327
-_SQRT2, _SQRT2_LO = 1.4142135623730951, -9.667293313452913e-17
-
-
 class gelu:
+    _A_MAX = 40.0  # |x| clamped (inf * 0 would be NaN) where every result is 0
+
     @staticmethod
-    def _pieces(xp, x):
+    def _pieces(M, x):
+        """(a, em, eml, hm, hl, n): exp(-x^2/2) = (em + eml) 2^n and
+        erfc(a/sqrt2)/2 = (hm + hl) 2^n, a = |x| clamped."""
+        xp = M.xp
         a = xp.abs(x)
-        a = xp.where(a > 40, 40.0, a)  # gelu underflows below -38.5
-        # z = a/sqrt2 = zh + dz exactly enough: erfc magnifies the rounding
-        # error of a plain a/sqrt2 about 2 z^2 times (5 ulp at x = -3), so
-        # erfc(z) = erfc(zh) - 2/sqrt(pi) exp(-zh^2) dz; likewise a^2 for phi.
-        zh, zl = _two_prod(xp, a, _INV_SQRT2 + 0 * a)
-        dz = zl + a * _INV_SQRT2_LO
-        qh, ql = _two_prod(xp, a, a)
-        g = xp.exp(-0.5 * qh) * (1 - 0.5 * ql)  # exp(-a^2/2) = exp(-zh^2) to first order
-        half_erfc = 0.5 * special(xp, "erfc")(zh) - (_INV_SQRT_2PI * 1.4142135623730951) * g * dz
-        phi = _INV_SQRT_2PI * g
-        return a, half_erfc, phi
+        a = xp.where(a > gelu._A_MAX, gelu._A_MAX, a)
+        sh, sl = M.two_prod(a, a)
+        m, n, _, ml = M.exp_parts(-0.5 * sh, -0.5 * sl)
+        kh, kl = M.dd(_C["inv_sqrt2"], _C["inv_sqrt2_lo"])
+        zh, zl = M.two_prod(a, kh)
+        zl = zl + a * kl
+        t = (zh - 3.5) / (zh + 3.5)
+        P = M.horner(t, M.fp.poly["erfcx_t"])  # erfcx(z) (1 + z)
+        s, sb = M.two_sum(1.0, zh)             # 1 + z = s + sb
+        sb = sb + zl
+        gh = P / s                             # erfcx(z) = gh + gl
+        p, pe = M.two_prod(gh, s)
+        gl = (((P - p) - pe) - gh * sb) / s
+        hh, hl = M.mul_dd(gh, gl, m)
+        hl = hl + gh * ml
+        return a, m, ml, 0.5 * hh, 0.5 * hl, n
 
     @staticmethod
     def _f(xp, x):
-        a, h, _ = gelu._pieces(xp, x)
-        return xp.where(x < 0, -a * h, x * (1 - h))
+        M = Math(xp, x.dtype)
+        a, _, _, hm, hl, n = gelu._pieces(M, x)
+        neg = -M.fma(a, hm, a * hl)
+        # Phi = 1 - erfc/2 = rh + rl (TwoSum), times x with about one rounding
+        rh, rl = M.two_sum(1.0, -M.scale(hm, n))
+        rl = rl - M.scale_low(hl, n)
+        pos = xp.copysign(M.fma(x, rh, a * rl), x)
+        return xp.where(x < 0, M.scale(neg, n), pos)
 
     @staticmethod
     def _df(xp, x):
-        a, h, phi = gelu._pieces(xp, x)
-        return xp.where(x < 0, h - a * phi, (1 - h) + a * phi)
+        M = Math(xp, x.dtype)
+        a, em, eml, hm, hl, n = gelu._pieces(M, x)
+        # a phi(x) 2^-n = ah + al, carried to twice the precision like erfc/2
+        kh, kl = M.dd(_C["inv_sqrt_2pi"], _C["inv_sqrt_2pi_lo"])
+        ph, pl = M.two_prod(a, kh)
+        pl = pl + a * kl
+        ah, al = M.mul_dd(ph, pl, em)
+        al = al + ph * eml
+        pos = ((1 - M.scale(hm, n)) + M.scale(ah, n)) + M.scale_low(al - hl, n)
+        neg = M.scale((hm - ah) + (hl - al), n)
+        q = M.fp.poly["gelu_grad_q"]
+        patch = M.patch(x, _C["gelu_grad_root"], _C["gelu_grad_root_lo"], q)
+        return xp.where(x < 0, xp.where((x >= -1.1) & (x <= -0.2), patch, neg), pos)
 
     @staticmethod
     def _d2f(xp, x):
-        a, _, phi = gelu._pieces(xp, x)
-        r = _barrier(xp, _SQRT2 - a) + _SQRT2_LO
-        return phi * (r * (_SQRT2 + a))
+        M = Math(xp, x.dtype)
+        a, em, eml, _, _, n = gelu._pieces(M, x)
+        sh, sl = M.two_prod(a, a)
+        vh, vl = M.two_sum(2.0, -sh)  # 2 - x^2, exact through the roots
+        vl = vl - sl
+        kh, kl = M.dd(_C["inv_sqrt_2pi"], _C["inv_sqrt_2pi_lo"])
+        th, tl = M.mul_dd(vh, vl, kh)
+        tl = tl + vh * kl
+        rh, re = M.two_prod(th, em)
+        return M.scale(rh + (re + (th * eml + tl * em)), n)
 
     f = _wide(_f.__func__)
     df = _wide(_df.__func__)
     d2f = _wide(_d2f.__func__)
 
 
-_GT_C, _GT_K2 = 0.044715, 1.5957691216057308  # PyTorch's c, 2 sqrt(2/pi)
-_GT_C_LO, _GT_K2_LO = 2.1960211427085595e-18, -9.96930880911092e-17
-
-
-def _split(xp, v):
-    """Veltkamp: v = hi + lo, hi with 26 significant bits (float64)."""
-    c = _barrier(xp, 134217729.0 * v)
-    hi = _barrier(xp, c - _barrier(xp, c - v))
-    return hi, v - hi
-
-
-def _two_prod(xp, a, b):
-    """a b = p + err exactly (Dekker; no FMA needed)."""
-    p = _barrier(xp, a * b)
-    ah, al = _split(xp, a)
-    bh, bl = _split(xp, b)
-    return p, ((_barrier(xp, ah * bh) - p) + ah * bl + al * bh) + al * bl
-
-
 class gelu_tanh:
     """x s(v), v = 2 sqrt(2/pi) x (1 + c x^2): PyTorch's tanh form."""
 
+    _A_MAX = 30.0  # |v(30)| > 1900: exp(-|v|) = 0
+
     @staticmethod
-    def _pieces(xp, x):
+    def _pieces(M, x):
+        """(a, v1, v1sq, m, e, n, ml): v' = K2 (1 + 3 c x^2), its square,
+        exp(-|v|) = (m + ml) 2^n = e, v a double-double."""
+        xp = M.xp
         a = xp.abs(x)
-        a = xp.where(a > 30, 30.0, a)  # |v(30)| > 1900: exp(-|v|) = 0
-        # v as a double-double, as gelu.hpp: exp would magnify the rounding
-        # error of a plain v |v| times (30 ulp at x = 7).
-        qh, ql = _two_prod(xp, a, a)
-        ph, pl = _two_prod(xp, _GT_C + 0 * a, qh)
-        pl = pl + (_GT_C * ql + _GT_C_LO * qh)
-        sh = _barrier(xp, 1 + ph)
-        bb = _barrier(xp, sh - 1)
-        sl = ((1 - (sh - bb)) + (ph - bb)) + pl
-        yh, yl = _two_prod(xp, a, sh)
+        a = xp.where(a > gelu_tanh._A_MAX, gelu_tanh._A_MAX, a)
+        ch, cl = M.dd(_C["gelu_tanh_c"], _C["gelu_tanh_c_lo"])
+        kh, kl = M.dd(_C["gelu_tanh_k2"], _C["gelu_tanh_k2_lo"])
+        qh, ql = M.two_prod(a, a)
+        ph, pl = M.two_prod(ch, qh)
+        pl = pl + (ch * ql + cl * qh)
+        sh, sl = M.two_sum(1.0, ph)  # 1 + c x^2
+        sl = sl + pl
+        yh, yl = M.two_prod(a, sh)
         yl = yl + a * sl
-        vh, vl = _two_prod(xp, _GT_K2 + 0 * a, yh)
-        vl = vl + (_GT_K2 * yl + _GT_K2_LO * yh)
-        e = xp.exp(-vh) * (1 - vl)
-        v1 = _GT_K2 * (1 + 3 * _GT_C * (a * a))
-        return a, v1, e
+        vh, vl = M.two_prod(kh, yh)
+        vl = vl + (kh * yl + kl * yh)
+        m, n, _, ml = M.exp_parts(-vh, -vl)
+        # v' = K2 ((1 + c x^2) + 2 c x^2) as a double-double
+        wh, wl = M.two_sum(sh, 2 * ph)
+        wl = wl + (sl + 2 * pl)
+        v1h, v1l = M.two_prod(kh, wh)
+        v1l = v1l + (kh * wl + kl * wh)
+        v1 = v1h + v1l
+        v1sq = v1h * v1h + 2 * v1h * v1l
+        return a, v1, v1sq, m, M.scale(m, n), n, ml
 
     @staticmethod
     def _f(xp, x):
-        a, _, e = gelu_tanh._pieces(xp, x)
-        return xp.where(x < 0, -a * e, x) / (1 + e)
+        M = Math(xp, x.dtype)
+        a, _, _, m, e, n, _ = gelu_tanh._pieces(M, x)
+        q = xp.where(x < 0, -a * m, x) / (1 + e)
+        return xp.where(x < 0, M.scale(q, n), q)
 
     @staticmethod
     def _df(xp, x):
-        a, v1, e = gelu_tanh._pieces(xp, x)
-        den = (1 + e) * (1 + e)
+        M = Math(xp, x.dtype)
+        a, v1, _, m, e, n, _ = gelu_tanh._pieces(M, x)
+        den = M.one_plus_sq_exact(e)
         pos = (1 + e * (1 + a * v1)) / den
-        neg = e * ((1 + e) - a * v1) / den
-        return xp.where(x < 0, neg, pos)
+        patch = M.patch(x, _C["gelu_tanh_grad_root"], _C["gelu_tanh_grad_root_lo"],
+                        _C["gelu_tanh_b1_q"])
+        b1 = xp.where((x >= -1.8) & (x <= -0.2), patch, (1 + e) - a * v1)
+        return xp.where(x < 0, M.scale(m * b1 / den, n), pos)
 
     @staticmethod
     def _d2f(xp, x):
-        a, v1, e = gelu_tanh._pieces(xp, x)
+        M = Math(xp, x.dtype)
+        a, v1, v1sq, m, e, n, ml = gelu_tanh._pieces(M, x)
         th = 1 - 2 * e / (1 + e)  # tanh(|v|/2)
-        b = 2 * v1 + 6 * _GT_K2 * _GT_C * (a * a) - a * (v1 * v1) * th
-        return xp.where(xp.isnan(x), x, e * b / ((1 + e) * (1 + e)))
+        k6c = M.const(6 * M.const(_C["gelu_tanh_k2"]) * M.const(_C["gelu_tanh_c"]))
+        t1 = 2 * v1 + k6c * (a * a)
+        patch = M.patch(a, _C["gelu_tanh_grad2_root"], _C["gelu_tanh_grad2_root_lo"],
+                        _C["gelu_tanh_b2_q"])
+        # beyond the patch b2 is dominated by a v'^2 th: its last product fused
+        b2 = xp.where((a >= 0.7) & (a <= 3.4), patch, M.fma(-(a * v1sq), th, t1))
+        nh, nl = M.mul_dd(m, ml, b2)
+        return M.scale(M.div_dd(nh, nl, M.one_plus_sq_exact(e), 0.0), n)
 
     f = _wide(_f.__func__)
     df = _wide(_df.__func__)
@@ -590,35 +820,54 @@ class mish:
 
     @staticmethod
     def _f(xp, x):
-        e = _e(xp, x)
-        xc = xp.where(x < -800, -800.0, x)
+        M = Math(xp, x.dtype)
+        m, n, _, _ = M.exp_parts(-xp.abs(x))
+        e = M.scale(m, n)
+        xc = xp.where(x < -_TAIL_X, -_TAIL_X, x)
         D = 1 + 2 * e * (1 + e)
         w2 = e * (e + 2) + 2
-        neg = xc * e * (e + 2) / w2
-        pos = x * (1 - 2 * e * e / D)
-        return xp.where(x < 0, neg, pos)
+        neg = x < 0
+        q = xp.where(neg, xc * m * (e + 2), 2 * e * e) / xp.where(neg, w2, D)
+        return xp.where(neg, M.scale(q, n), x * (1 - q))
 
     @staticmethod
     def _df(xp, x):
-        e = _e(xp, x)
-        xc = _clip(xp, x, -800.0, 800.0)
+        M = Math(xp, x.dtype)
+        m, n, _, ml = M.exp_parts(-xp.abs(x))
+        e = M.scale(m, n)
+        xc = _clip(xp, x, -_TAIL_X, _TAIL_X)
         D = 1 + 2 * e * (1 + e)
-        B = 4 * (xc + 1) + e * (6 + 4 * xc) + e * e * (4 + e)
-        u = 0.5 * e * (e + 2)
-        neg = 0.25 * e * B / ((1 + u) * (1 + u))
+        patch = M.patch(x, _C["mish_b_root"], _C["mish_b_root_lo"], _C["mish_b_q"])
+        B = xp.where((x >= -1.55) & (x <= -0.9), patch,
+                     e * (e * (4 + e) + (6 + 4 * xc)) + 4 * (xc + 1))
+        nh, nl = M.mul_dd(m, ml, 0.25 * B)
+        dh, dl = M.quadratic_squared_dd(e, 1.0, 0.5)
+        neg = M.scale(M.div_dd(nh, nl, dh, dl), n)
         pos = 1 + e * e * (4 * xc * (1 + e) / D - 2) / D
         return xp.where(x < 0, neg, pos)
 
     @staticmethod
     def _d2f(xp, x):
-        e = _e(xp, x)
-        xc = _clip(xp, x, -800.0, 800.0)
-        hn = 2 * (xc + 2) + e * ((8 + 2 * xc) + e * ((6 - 3 * xc) + e * (2 - 2 * xc)))
-        hp = 2 * (1 - xc) + e * ((6 - 3 * xc) + e * ((8 + 2 * xc) + e * (4 + 2 * xc)))
-        u = 0.5 * e * (e + 2)
-        t = 2 * e * (1 + e)
-        neg = 0.5 * e * hn / ((1 + u) * (1 + u) * (1 + u))
-        pos = 4 * (e * e) * hp / ((1 + t) * (1 + t) * (1 + t))
+        M = Math(xp, x.dtype)
+        m, n, _, ml = M.exp_parts(-xp.abs(x))
+        e = M.scale(m, n)
+        xc = _clip(xp, x, -_TAIL_X, _TAIL_X)
+        hn_patch = M.patch(x, _C["mish_hn_root"], _C["mish_hn_root_lo"], _C["mish_hn_q"])
+        hn = xp.where((x >= -2.8) & (x <= -1.8), hn_patch,
+                      2 * (xc + 2) + e * ((8 + 2 * xc) + e * ((6 - 3 * xc) + e * (2 - 2 * xc))))
+        hp_patch = M.patch(x, _C["mish_hp_root"], _C["mish_hp_root_lo"], _C["mish_hp_q"])
+        hp = xp.where((x >= 1.15) & (x <= 2.0), hp_patch,
+                      2 * (1 - xc) + e * ((6 - 3 * xc) + e * ((8 + 2 * xc) + e * (4 + 2 * xc))))
+        # (w + 2)^3 = 8 (1 + e + e^2/2)^3 and D^3, inner sums and cubes as double-doubles
+        nh, nl = M.mul_dd(m, ml, 0.5 * hn)
+        dh, dl = M.quadratic_cubed_dd(e, 1.0, 0.5)
+        neg = M.scale(M.div_dd(nh, nl, dh, dl), n)
+        # 4 e^2 hp / D^3, e^2 = (m + ml)^2 2^2n with the low part of m
+        mh, mm = M.two_prod(m, m)
+        mm = mm + (2 * m) * ml
+        nh, nl = M.mul_dd(mh, mm, 4 * hp)
+        dh, dl = M.quadratic_cubed_dd(e, 2.0, 2.0)
+        pos = M.scale(M.scale(M.div_dd(nh, nl, dh, dl), n), n)
         return xp.where(x < 0, neg, pos)
 
     f = _wide(_f.__func__)

@@ -1,0 +1,296 @@
+"""The Array API kernels (``_xp_kernels``) against mpmath, run directly.
+
+These kernels serve the arrays actgrad's C++ cannot reach (JAX on an
+accelerator, torch on other devices, CUDA without CuPy).  They are run here
+on the CPU libraries -- NumPy through array_api_compat, torch CPU tensors,
+JAX CPU arrays with x64 (XLA on CPU flushes subnormals to zero, as GPUs in
+fast modes do) -- and held to the ufuncs' bound: within 4 ulp of the true
+value wherever that is a normal number, float32 and float64, every
+function and form (f, f', f''; the backward pass is a select over f').
+
+The points: the committed reference sample (tests/data/references.npz,
+mpmath at 50 digits), and dense points around every root of every form and
+through both tails (``_sweep.extra_points``: consecutive floats around the
+roots, uniform points where the result falls through the subnormals, the
+known worst points), plus a log-uniform sample of |x| out to the tails.  The
+true values at the dense points come from ``_sweep_reference`` (long double
+with an error bound, python-flint's balls wherever that bound does not
+decide, never actgrad), and the worst point of every group is re-checked
+with mpmath at 60 digits (``_sweep.mpmath_error``).
+
+The default suite runs every case at reduced density (``FAST``); the dense
+version is marked slow.  ``python -m actgrad.tests.test_xp_fallback_accuracy``
+prints the worst ulp per function, form, dtype and backend (``--kernels
+FILE`` measures another copy of the module, ``--dense`` the slow density).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib.util
+import math
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("mpmath")
+pytest.importorskip("flint")
+array_api_compat = pytest.importorskip("array_api_compat")
+
+from actgrad import _sweep  # noqa: E402
+from actgrad import _sweep_reference as ref  # noqa: E402
+from actgrad import _xp_kernels  # noqa: E402
+from actgrad._accuracy import FORMS, load_references, ulp_error  # noqa: E402
+from actgrad._table import REFERENCE_CASES  # noqa: E402
+
+BOUND = 4.0
+DTYPES = ("float32", "float64")
+CASES = {c.name: c for c in REFERENCE_CASES}
+METHOD = {"f": "f", "grad": "df", "grad2": "d2f"}
+#: (points per root side, tail points) at the default and the dense density
+FAST, DENSE = (96, 512), (1024, 8192)
+
+# ---------------------------------------------------------------------------
+# Backends: (name, namespace, to-array, to-numpy, wrap) where wrap(fn) is what
+# runs a kernel (JAX: jit, as actgrad's JAX engine runs it).
+
+
+def _numpy_backend():
+    xp = array_api_compat.array_namespace(np.zeros(1))
+    return "numpy", xp, np.asarray, np.asarray, lambda fn: fn
+
+
+def _torch_backend():
+    torch = pytest.importorskip("torch")
+    import array_api_compat.torch as xp
+
+    return ("torch", xp, lambda a: torch.from_numpy(np.array(a)),
+            lambda y: y.detach().cpu().numpy(), lambda fn: fn)
+
+
+def _jax_backend():
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    return "jax", jnp, jnp.asarray, np.asarray, jax.jit
+
+
+BACKENDS = {"numpy": _numpy_backend, "torch": _torch_backend, "jax": _jax_backend}
+
+
+def _x64(backend):
+    """A context that enables JAX's x64 for its duration (nothing elsewhere)."""
+    import contextlib
+
+    if backend != "jax":
+        return contextlib.nullcontext()
+    import jax
+
+    if hasattr(jax, "enable_x64"):
+        return jax.enable_x64(True)
+    from jax.experimental import enable_x64
+
+    return enable_x64()
+
+
+def evaluator(kernels, backend, case_name, form):
+    """x (NumPy) -> the Array API kernel's result (NumPy), for one case and form."""
+    name, xp, to_array, to_numpy, wrap = BACKENDS[backend]()
+    case = CASES[case_name]
+    cls = kernels.KERNELS[_kernel_struct(case.ufunc)]
+    params = tuple(case.params.values())
+    method = getattr(cls, METHOD[form])
+    fn = wrap(lambda x: method(xp, x, *(float(np.asarray(p, x.dtype)) for p in params)))
+
+    def run(x):
+        dtype = np.asarray(x).dtype
+        # parameters arrive rounded to the compute dtype (as _xp passes them)
+        f = wrap(lambda a: method(xp, a, *(float(np.asarray(p, dtype)) for p in params)))
+        with _x64(name):
+            return to_numpy(f(to_array(x)))
+    del fn
+    return run
+
+
+@functools.lru_cache(maxsize=None)
+def _kernel_struct(ufunc):
+    from actgrad._table import ACTIVATIONS
+
+    for act in ACTIVATIONS:
+        for v in act.ufunc_variants():
+            if act.name + v.suffix == ufunc:
+                return act.kernel_struct
+    raise KeyError(ufunc)
+
+
+# ---------------------------------------------------------------------------
+# Points and their true values
+
+
+@functools.lru_cache(maxsize=None)
+def _refs():
+    return load_references()
+
+
+def _log_sample(case, form, dtype, n, seed):
+    """|x| log-uniform from 2^-8 to past the far tail (where the result is 0), both signs."""
+    ends = [iv[1] for iv in (_sweep.tail_interval(case, form, dtype, s) for s in (-1.0, 1.0))
+            if iv is not None]
+    top = max(ends + [64.0]) * 1.05
+    rng = np.random.default_rng(seed)
+    mags = np.exp(rng.uniform(math.log(2.0**-8), math.log(top), n))
+    return (mags * rng.choice([-1.0, 1.0], n)).astype(dtype)
+
+
+def _dense_points(case, form, dtype, density):
+    per_root, n_tail = density
+    dtype = np.dtype(dtype)
+    rng = np.random.default_rng(11)
+    parts = []
+    roots = _sweep.find_roots(case, form)
+    if roots.size:
+        parts.append(_sweep._neighbours(roots, dtype, per_root))
+        if dtype == np.float64:
+            rel = np.exp(rng.uniform(math.log(1e-15), math.log(1e-2), (roots.size, per_root)))
+            parts.append((roots[:, None] * (1 + rel * rng.choice([-1.0, 1.0], rel.shape))).ravel())
+    for side in (-1.0, 1.0):
+        iv = _sweep.tail_interval(case, form, dtype, side)
+        if iv is not None:
+            parts.append(side * rng.uniform(iv[0] * 0.98, iv[1] * 1.02, n_tail))
+    parts.append(_log_sample(case, form, dtype, n_tail, 12))
+    known = _sweep.KNOWN_POINTS.get((case.name, form, dtype.name), ())
+    if known:
+        parts.append(_sweep._neighbours(np.array(known, dtype=dtype), dtype, per_root))
+    x = np.concatenate(parts).astype(dtype)
+    return np.unique(x[np.isfinite(x)])
+
+
+@functools.lru_cache(maxsize=None)
+def _dense_reference(case_name, form, dtype, density):
+    """(x, hi, lo, unc): the dense points and the long double reference with its
+    error bound in ulp (arb decides where the bound is loose)."""
+    case = CASES[case_name]
+    x = _dense_points(case, form, dtype, density)
+    v, e = ref.numpy_reference(case.ufunc, form, case.params, x, np.dtype(dtype))
+    with np.errstate(all="ignore"):
+        hi = v.astype(np.float64)
+        lo = (v - hi).astype(np.float64) if v.dtype != np.float64 else np.zeros_like(hi)
+        unc = e.astype(np.float64) / ref.target_ulp(hi, dtype)
+    loose = np.flatnonzero(~np.isfinite(hi) | ~(unc <= _sweep.UNC_TOL))
+    hi, lo, unc = hi.copy(), lo.copy(), unc.copy()
+    for i in loose:
+        hi[i], lo[i] = ref.arb_reference(case.ufunc, form, case.params, float(x[i]), dtype)
+        unc[i] = 0.0
+    return x, hi, lo, unc
+
+
+def _normal(hi, dtype):
+    """Where the true value is a normal number (or 0, or infinite: exact results)."""
+    tiny = float(np.finfo(dtype).tiny)
+    mag = np.abs(hi)
+    return (mag >= tiny) | (mag == 0) | ~np.isfinite(hi)
+
+
+def measure(kernels, backend, case_name, form, dtype, density=FAST):
+    """{"sample": (max ulp, x), "dense": (max ulp, x), "mpmath": ulp at the worst}."""
+    case = CASES[case_name]
+    run = evaluator(kernels, backend, case_name, form)
+    out = {}
+    entry = _refs()[case_name][dtype]
+    x = entry["x"]
+    hi, lo = entry[form]
+    with np.errstate(all="ignore"):
+        got = run(x)
+        err = np.where(_normal(hi, dtype), ulp_error(got, hi, lo, x.dtype), 0.0)
+    i = int(np.argmax(np.where(np.isnan(err), np.inf, err)))
+    out["sample"] = (float(err[i]), float(x[i]))
+    if density is None:
+        return out
+    x, hi, lo, unc = _dense_reference(case_name, form, dtype, density)
+    with np.errstate(all="ignore"):
+        got = run(x)
+        err = np.where(_normal(hi, dtype), ulp_error(got, hi, lo, x.dtype), 0.0)
+    # a point whose reference bound could tip it over is decided by arb
+    close = np.flatnonzero((unc > 0) & ~(err + unc <= BOUND * 0.75) & _normal(hi, dtype))
+    for j in close:
+        h, l_ = ref.arb_reference(case.ufunc, form, case.params, float(x[j]), dtype)
+        err[j] = ulp_error(got[j:j + 1], np.array([h]), np.array([l_]), x.dtype)[0]
+    i = int(np.argmax(np.where(np.isnan(err), np.inf, err)))
+    out["dense"] = (float(err[i]), float(x[i]))
+    out["mpmath"] = _sweep.mpmath_error(case, form, dtype, x[i], got[i])
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The tests
+
+GROUPS = [(c, f, d) for c in CASES for f in FORMS for d in DTYPES]
+
+
+@pytest.fixture(scope="module", params=list(BACKENDS))
+def backend(request):
+    BACKENDS[request.param]()  # skips where the library is missing
+    return request.param
+
+
+@pytest.mark.parametrize("case,form,dtype", GROUPS)
+def test_within_4_ulp_of_mpmath(backend, case, form, dtype):
+    res = measure(_xp_kernels, backend, case, form, dtype, FAST)
+    worst = max(res["sample"][0], res["dense"][0])
+    assert worst <= BOUND, (backend, case, form, dtype, res)
+    assert res["mpmath"] <= BOUND, (backend, case, form, dtype, res)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case,form,dtype", GROUPS)
+def test_within_4_ulp_of_mpmath_dense(backend, case, form, dtype):
+    res = measure(_xp_kernels, backend, case, form, dtype, DENSE)
+    assert max(res["sample"][0], res["dense"][0], res["mpmath"]) <= BOUND, res
+
+
+# ---------------------------------------------------------------------------
+# The report
+
+
+def _load(path):
+    if path is None:
+        return _xp_kernels
+    spec = importlib.util.spec_from_file_location("_xp_kernels_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--kernels", help="another copy of _xp_kernels.py to measure")
+    p.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=list(BACKENDS))
+    p.add_argument("--cases", nargs="+", default=list(CASES))
+    p.add_argument("--dense", action="store_true", help="the slow test's density")
+    args = p.parse_args(argv)
+    kernels = _load(args.kernels)
+    density = DENSE if args.dense else FAST
+    print("| case | form | dtype | " + " | ".join(args.backends) + " |")
+    print("|---|---|---|" + "---:|" * len(args.backends))
+    worst_over = 0.0
+    for case in args.cases:
+        for form in FORMS:
+            for dtype in DTYPES:
+                cells = []
+                for b in args.backends:
+                    try:
+                        r = measure(kernels, b, case, form, dtype, density)
+                    except Exception as exc:  # noqa: BLE001 - a report, not a test
+                        cells.append(f"error: {type(exc).__name__}")
+                        continue
+                    e, x = max(r["sample"], r["dense"])
+                    worst_over = max(worst_over, e)
+                    cells.append(f"{e:.3g} at {x:.6g}" if e > BOUND else f"{e:.2f}")
+                print(f"| {case} | {form} | {dtype} | " + " | ".join(cells) + " |", flush=True)
+    return 0 if worst_over <= BOUND else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
