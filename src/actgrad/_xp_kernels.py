@@ -512,8 +512,9 @@ class elu:
     def _f(xp, x, alpha):
         M = Math(xp, x.dtype)
         em1 = M.expm1(x)
-        a = xp.where(em1 == 0, M.copysign(1.0, alpha), alpha)
-        return xp.where(x > 0, x, a * em1)
+        # at x = +-0: +-0 times alpha's sign (alpha may have rounded to inf)
+        r = xp.where(em1 == 0, M.copysign(1.0, alpha) * em1, alpha * em1)
+        return xp.where(x > 0, x, r)
 
     @staticmethod
     def _df(xp, x, alpha):

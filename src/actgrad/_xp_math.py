@@ -160,8 +160,11 @@ class Math:
         return h, self.fp.round((hi - h) + lo)
 
     def copysign(self, m, s):
+        """|m| with the sign of s (either may be a Python float)."""
         if isinstance(s, float):
             return abs(m) if math.copysign(1.0, s) > 0 else -abs(m)
+        if isinstance(m, float):
+            m = self.xp.full_like(s, m)
         return self.xp.copysign(m, s)
 
     def horner(self, x, c):
