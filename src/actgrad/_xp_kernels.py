@@ -637,7 +637,8 @@ class softsign:
         """1 + |x| = s + sl exactly (TwoSum; 0 low part beyond 1e300)."""
         s = M.barrier(1 + a)
         b = M.barrier(s - 1)
-        return s, M.xp.where(a < 1e300, (1 - (s - b)) + (a - b), 0.0)
+        big = math.inf if M.single else 1e300  # (float(1e300) is inf in the C++)
+        return s, M.xp.where(a < big, (1 - (s - b)) + (a - b), 0.0)
 
     @staticmethod
     def _f(xp, x):
