@@ -278,6 +278,49 @@ def test_within_4_ulp_of_mpmath_dense(backend, case, form, dtype):
     assert max(res["sample"][0], res["dense"][0], res["mpmath"]) <= BOUND, res
 
 
+def test_building_blocks_are_exact(backend):
+    """Dekker's product and TwoSum are exact on every backend (JAX: under jit,
+    where XLA could fuse or reassociate them), checked with Fractions."""
+    from fractions import Fraction
+
+    from actgrad._xp_math import Math
+
+    name, xp, to_array, to_numpy, wrap = BACKENDS[backend]()
+    rng = np.random.default_rng(3)
+    for dtype in BACKEND_DTYPES.get(backend, DTYPES):
+        scale = 60 if dtype == "float64" else 20
+        a = (rng.standard_normal(400) * np.exp2(rng.integers(-scale, scale, 400))).astype(dtype)
+        b = (rng.standard_normal(400) * np.exp2(rng.integers(-scale, scale, 400))).astype(dtype)
+        big = np.array([np.finfo(dtype).max / 4, -np.finfo(dtype).max / 3], dtype=dtype)
+        a, b = np.concatenate([a, big]), np.concatenate([b, np.array([0.75, 1.5], dtype)])
+
+        def blocks(u, v):
+            M = Math(xp, u.dtype)
+            return M.two_prod(u, v) + M.two_sum(u, v)
+
+        with _x64(name):
+            p, e, s, t = (to_numpy(r) for r in wrap(blocks)(to_array(a), to_array(b)))
+        for i in range(a.size):
+            exact = Fraction(float(a[i])) * Fraction(float(b[i]))
+            if abs(float(exact)) < float(np.finfo(dtype).max) / 2:
+                assert Fraction(float(p[i])) + Fraction(float(e[i])) == exact, (dtype, a[i], b[i])
+            assert (Fraction(float(s[i])) + Fraction(float(t[i]))
+                    == Fraction(float(a[i])) + Fraction(float(b[i]))), (dtype, a[i], b[i])
+
+
+def test_jax_on_cpu_flushes_subnormals():
+    """The JAX runs above stand for flush-to-zero hardware: XLA on CPU treats
+    subnormal results (and inputs) as 0, so a kernel that formed a subnormal
+    intermediate where the result is normal would fail there."""
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    with _x64("jax"):
+        tiny = jnp.asarray(1e-300)
+        assert float(jax.jit(lambda v: v * 1e-10)(tiny)) == 0.0
+        assert float(jax.jit(lambda v: v * 1e10)(jnp.asarray(1e-310))) == 0.0
+
+
 # ---------------------------------------------------------------------------
 # The report
 
