@@ -1,12 +1,15 @@
 """The Array API kernels: every activation written once against ``xp``.
 
-torch tensors, JAX arrays and CuPy arrays never reach the C++ ufuncs; they are
-computed by their own library (see ``actgrad._xp``).  Each class below is the
+Arrays that actgrad's C++ kernels cannot reach (JAX on an accelerator, torch
+on a device without a C++ path, CUDA without CuPy; ``actgrad._xp`` decides)
+are computed by their own library with these kernels.  Each class below is the
 Array API twin of the C++ kernel struct of the same name in
 ``src/kernels/*.hpp`` (the table's ``Activation.kernel_struct``): static
 ``f``, ``df`` and ``d2f`` taking ``(xp, x, *params)``, written as the same
 chain of selects, so that NaN propagation, -0.0 and the conventions at kinks
-are those of the ufuncs, bit for bit.  ``x`` arrives in its compute dtype
+are those of the ufuncs, bit for bit, and with the same algorithms (the
+smooth families below), so that the values are held to the ufuncs' bound
+(tests/test_xp_fallback_accuracy.py: 4 ulp of mpmath).  ``x`` arrives in its compute dtype
 (float16 and bfloat16 are computed in float32) and every scalar parameter as
 a Python float already rounded to that dtype, so ``x * slope`` rounds exactly
 as the C++ loop does.  A parameter may also be an array of the compute dtype.
