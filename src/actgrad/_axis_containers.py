@@ -26,26 +26,20 @@ import math
 
 import numpy as np
 
-from . import _protocols
+from . import _kinds, _protocols
 
 
 
-def adapter_for(act, form, arrays) -> str | None:
-    """The adapter for these arrays, or None where the ufunc protocol serves:
-    prelu and prelu_grad are ufuncs, and pint and astropy quantities take the
-    gufuncs once they are registered (``_protocols``)."""
-    kind = None
-    for a in arrays:
-        root = type(a).__module__.partition(".")[0]
-        if root in ("dask", "xarray"):
-            kind = root
-            break
-        if isinstance(a, np.ma.MaskedArray):
-            kind = "masked"
-            break
-        if root in ("pint", "astropy"):
-            _protocols.register_for(arrays)
-            kind = "quantity"
+def adapter_for(act, form, kind) -> str | None:
+    """The adapter for arrays of this kind (``_kinds``), or None where the
+    ufunc protocol serves: prelu and prelu_grad are ufuncs, and pint and
+    astropy quantities take the gufuncs once they are registered
+    (``_protocols``)."""
+    if kind in _kinds.QUANTITIES:
+        _protocols.register(kind)
+        kind = "quantity"
+    elif kind not in _kinds.CONTAINERS:
+        kind = None
     if act.convention == "channel":
         return kind if form.kind == "backward" else None
     return None if kind == "quantity" else kind

@@ -28,24 +28,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _kinds, _native
+from ._native import _numpy_dtype
 from ._xp_axis import AXIS_KERNELS, prelu_weight_shape
 from ._xp_kernels import kernel_for, select_backward
 
-#: first component of a type's module -> backend name
-_ROOTS = {"torch": "torch", "jax": "jax", "jaxlib": "jax", "cupy": "cupy"}
 _SCALARS = (bool, int, float, np.generic)
 
 
 def backend_of(arrays) -> str | None:
-    """The backend of the first torch/JAX/CuPy array among `arrays`, or None.
-
-    Looks only at the types' modules (subclasses included): never imports."""
-    for a in arrays:
-        for cls in type(a).__mro__:
-            backend = _ROOTS.get(getattr(cls, "__module__", "").partition(".")[0])
-            if backend is not None:
-                return backend
-    return None
+    """The array library among `arrays` (torch, jax, cupy) that computes, or None."""
+    kind = _kinds.kind_of(arrays)
+    return kind if kind in _kinds.OWN_LIBRARIES else None
 
 
 def _engine(backend: str):
@@ -55,13 +49,31 @@ def _engine(backend: str):
     return engine
 
 
-def compute(backend: str, act, form, arrays, params):
-    """An elementwise activation on arrays of `backend`, with scalar or array params."""
-    return _engine(backend).call(act, form, arrays, params)
+def compute(backend: str, act, form, arrays, params, ufunc):
+    """An elementwise activation (the `ufunc` on NumPy arrays) on arrays of
+    `backend`, with scalar or array params: by the ufunc itself where the
+    arrays are in host memory (``_native``), else by the Array API kernels."""
+    native = _native.for_backend(backend)
+    if native is not None and native.serves(arrays):
+        return native.call(_native.entry_for_ufunc(ufunc), arrays, params)
+    return array_api(backend, act, form, arrays, params)
 
 
 def compute_axis(backend: str, act, form, arrays, axis):
     """An activation along `axis` (counted from the end; None for prelu)."""
+    native = _native.for_backend(backend)
+    if native is not None and native.serves(arrays):
+        return native.call(_native.entry(act.function_name(form)), arrays, (), axis)
+    return array_api_axis(backend, act, form, arrays, axis)
+
+
+def array_api(backend: str, act, form, arrays, params):
+    """An elementwise activation by the Array API kernels of ``_xp_kernels``."""
+    return _engine(backend).call(act, form, arrays, params)
+
+
+def array_api_axis(backend: str, act, form, arrays, axis):
+    """An activation along an axis by the Array API kernels of ``_xp_axis``."""
     return _engine(backend).call_axis(act, form, arrays, axis)
 
 
@@ -73,13 +85,6 @@ def refuse_numpy_keywords(name, backend, args, kwargs):
             f"apply to NumPy input only; a {backend} array is computed by {backend} "
             f"(got {', '.join([*(['positional out'] if args else []), *kwargs])})"
         )
-
-
-def _numpy_dtype(dtype) -> np.dtype:
-    # JAX and CuPy dtypes are NumPy's; torch.float32 -> "float32".
-    if type(dtype).__module__.partition(".")[0] == "torch":
-        return np.dtype(str(dtype).rpartition(".")[2])
-    return np.dtype(dtype)
 
 
 class _Engine:
