@@ -456,7 +456,10 @@ class tanhshrink:
 
     @staticmethod
     def _small_part(M, a):
-        """a^3 P(a^2) = qh + ql, a^2 exact and a^3 to twice the precision."""
+        """a^3 P(a^2) = qh + ql, a^2 exact and a^3 to twice the precision
+        (for a < cut; 0 above, where it is not selected: no overflow, whose
+        NaNs autodiff would carry through the selects)."""
+        a = M.xp.where(a < tanhshrink._CUT, a, 0.0)
         zh, zl = M.two_prod(a, a)
         P = M.horner(zh, M.fp.poly["tanhshrink_p"])
         ch, cl = M.mul_dd(zh, zl, a)
@@ -656,21 +659,25 @@ class softsign:
     def _df(xp, x):
         M = Math(xp, x.dtype)
         s, sl = softsign._one_plus(M, xp.abs(x))
-        p, pe = M.two_prod(s, s)
-        den = p + (pe + 2 * s * sl)  # (1 + |x|)^2
-        # beyond sqrt(max) (1 + |x|)^2 overflows: square the reciprocal instead
+        # beyond sqrt(max) (1 + |x|)^2 overflows: square the reciprocal
+        # instead (and keep the overflow out of the other branch, whose NaNs
+        # autodiff would carry through the select)
         big = 1e18 if M.single else 1e150
+        sc = xp.where(s > big, 1.0, s)
+        p, pe = M.two_prod(sc, sc)
+        den = p + (pe + 2 * sc * sl)  # (1 + |x|)^2
         return xp.where(s > big, (1 / s) * (1 / s), 1 / den)
 
     @staticmethod
     def _d2f(xp, x):
         M = Math(xp, x.dtype)
         s, sl = softsign._one_plus(M, xp.abs(x))
-        p, pe = M.two_prod(s, s)
-        c, ce = M.two_prod(p, s)
-        den = c + (ce + pe * s + 3 * p * sl)  # (1 + |x|)^3
-        inv = 1 / s
         big = 1e12 if M.single else 1e100
+        sc = xp.where(s > big, 1.0, s)
+        p, pe = M.two_prod(sc, sc)
+        c, ce = M.two_prod(p, sc)
+        den = c + (ce + pe * sc + 3 * p * sl)  # (1 + |x|)^3
+        inv = 1 / s
         r = xp.where(s > big, 2 * (inv * inv * inv), 2 / den)
         return xp.where(x > 0, -r, xp.where(x < 0, r, nan_or(xp, x, 0)))
 

@@ -287,6 +287,10 @@ class Math:
         corrected for the root's low part (vecmath.hpp's patch)."""
         h, l = self.dd(hi, lo)
         d = self.barrier(x - h)
+        # far outside a patch (where the kernels never select it) d is set
+        # to 0: Q(d) would overflow, and autodiff through the select would
+        # turn that into NaN gradients (a derivative beyond f'' on torch/JAX)
+        d = self.xp.where(self.xp.abs(d) < 8, d, 0.0)
         q = self.horner(d, c)
         return self.fma(d, q, -l * q)
 

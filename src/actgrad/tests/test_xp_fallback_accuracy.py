@@ -313,6 +313,38 @@ def test_building_blocks_are_exact(backend):
                     == Fraction(float(a[i])) + Fraction(float(b[i]))), (dtype, a[i], b[i])
 
 
+@pytest.mark.parametrize("case", list(CASES))
+def test_autodiff_through_grad2_is_finite_and_right(case):
+    """A derivative beyond f'' is the library's autodiff through ``d2f`` (see
+    actgrad._native): finite everywhere (no overflow in a branch a select
+    drops, whose NaN would reach the gradient), and the derivative of the
+    ufunc's f'' (central differences) away from kinks and x = 0 (where
+    torch takes |x|' = 0)."""
+    torch = pytest.importorskip("torch")
+    jax = pytest.importorskip("jax")
+    import array_api_compat.torch as xt
+    import jax.numpy as jnp
+
+    from actgrad import _ufuncs
+
+    spec = CASES[case]
+    kern = _xp_kernels.KERNELS[_kernel_struct(spec.ufunc)]
+    p = tuple(float(v) for v in spec.params.values())
+    x = np.concatenate([np.linspace(-30, 30, 241) + 0.0123, [-800, -710, 710, 800, -1e300, 1e300]])
+    t = torch.tensor(x, requires_grad=True)
+    (gt,) = torch.autograd.grad(kern.d2f(xt, t, *p).sum(), t)
+    with _x64("jax"):
+        gj = np.asarray(jax.vmap(jax.grad(lambda s: kern.d2f(jnp, s, *p)))(jnp.asarray(x)))
+    u = getattr(_ufuncs, spec.ufunc + "_grad2")
+    h = 1e-5
+    fd = (u(x + h, *p) - u(x - h, *p)) / (2 * h)
+    smooth = (np.abs(x) < 29) & (np.abs(np.abs(x) - 3) > 1e-3) & (np.abs(x - 20) > 1e-3)
+    for name, g in (("torch", gt.numpy()), ("jax", gj)):
+        assert np.isfinite(g).all(), (name, x[~np.isfinite(g)])
+        rel = np.abs(g - fd)[smooth] / (1 + np.abs(fd[smooth]))
+        assert rel.max() < 1e-6, (name, x[smooth][np.argmax(rel)], rel.max())
+
+
 def test_jax_on_cpu_flushes_subnormals():
     """The JAX runs above stand for flush-to-zero hardware: XLA on CPU treats
     subnormal results (and inputs) as 0, so a kernel that formed a subnormal
