@@ -1,24 +1,25 @@
 """The Array API kernels (``_xp_kernels``) against mpmath, run directly.
 
 These kernels serve the arrays actgrad's C++ cannot reach (JAX on an
-accelerator, torch on other devices, CUDA without CuPy).  They are run here
+accelerator, torch on other devices, CUDA without CuPy). They are run here
 on the CPU libraries -- NumPy through array_api_compat, torch CPU tensors,
 JAX CPU arrays with x64 (XLA on CPU flushes subnormals to zero, as GPUs in
-fast modes do), and JAX without x64 ("jax-f32": float32 computed in
-float32, as on an accelerator without float64) -- and held to the ufuncs'
-bound: within 4 ulp of the true value wherever that is a normal number, float32 and float64, every
-function and form (f, f', f''; the backward pass is a select over f').
+fast modes do), and JAX without x64 ("jax-f32": float32 computed in float32,
+as on an accelerator without float64) -- and held to the ufuncs' bound:
+within 4 ulp of the true value wherever that is a normal number, float32 and
+float64, every function and form (f, f', f''; the backward pass is a select
+over f').
 
 The points: the committed reference sample (tests/data/references.npz,
 mpmath at 50 digits), and dense points around every root of every form and
 through both tails, chosen as ``_sweep.extra_points`` chooses them
 (consecutive floats around the roots ``_sweep.find_roots`` locates, uniform
 points where the result falls through the subnormals, the known worst
-points), plus a log-uniform sample of |x| out to past the tails.  Subnormal
-inputs are left out for JAX, which flushes them before a kernel sees them.  The
-true values at the dense points come from ``_sweep_reference`` (long double
-with an error bound, python-flint's balls wherever that bound does not
-decide, never actgrad), and the worst point of every group is re-checked
+points), plus a log-uniform sample of |x| out to past the tails. Subnormal
+inputs are left out for JAX, which flushes them before a kernel sees them.
+The true values at the dense points come from ``_sweep_reference`` (long
+double with an error bound, python-flint's balls wherever that bound does
+not decide, never actgrad), and the worst point of every group is re-checked
 with mpmath at 60 digits (``_sweep.mpmath_error``).
 
 The default suite runs every case at reduced density (``FAST``); the dense
