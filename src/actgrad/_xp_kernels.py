@@ -363,8 +363,8 @@ class silu:
         neg = x < 0
         g = xp.where(patch, root_exp * em1 + dr, (1 + xc) + e)
         eml = xp.where(patch, root_exp * ml, ml)
-        nh, nl = M.mul_dd(em, eml, g)
-        nh = xp.where(neg, nh, M.fma(e, 1 + xc, 1.0))
+        nh, nl = M.mul_dd(em, eml, g, True)
+        nh = xp.where(neg, nh, M.fma(e, 1 + xc, 1.0, True))
         nl = xp.where(neg, nl, 0.0)
         dh, dl = M.one_plus_pow_dd(2, e, M.scale(eml, n))
         q = M.div_dd(nh, nl, dh, dl)
@@ -384,7 +384,7 @@ class silu:
         N = xp.where(patch, M.const(_C["silu_grad2_root_m2"]) * em1 + dr * (e - 1),
                      e * (2 + ac) + (2 - ac))
         eml = xp.where(patch, root_exp * ml, ml)
-        nh, nl = M.mul_dd(em, eml, N)
+        nh, nl = M.mul_dd(em, eml, N, True)
         dh, dl = M.one_plus_pow_dd(3, e, M.scale(eml, n))
         return M.scale(M.div_dd(nh, nl, dh, dl), n)
 
@@ -460,10 +460,10 @@ class tanhshrink:
         (for a < cut; 0 above, where it is not selected: no overflow, whose
         NaNs autodiff would carry through the selects)."""
         a = M.xp.where(a < tanhshrink._CUT, a, 0.0)
-        zh, zl = M.two_prod(a, a)
+        zh, zl = M.two_prod(a, a, True)
         P = M.horner(zh, M.fp.poly["tanhshrink_p"])
-        ch, cl = M.mul_dd(zh, zl, a)
-        qh, qe = M.two_prod(ch, P)
+        ch, cl = M.mul_dd(zh, zl, a, True)
+        qh, qe = M.two_prod(ch, P, True)
         return qh, qe + cl * P
 
     @staticmethod
@@ -490,7 +490,7 @@ class tanhshrink:
         M = Math(xp, x.dtype)
         a = xp.abs(x)
         th, tl = tanhshrink._tanh_abs(M, a, M.exp(-2 * a, precise=False))
-        return M.fma(th, th, 2 * th * tl)  # (th + tl)^2, about one rounding
+        return M.fma(th, th, 2 * th * tl, True)  # (th + tl)^2, about one rounding
 
     @staticmethod
     def _d2f(xp, x):
@@ -664,7 +664,7 @@ class softsign:
         # autodiff would carry through the select)
         big = 1e18 if M.single else 1e150
         sc = xp.where(s > big, 1.0, s)
-        p, pe = M.two_prod(sc, sc)
+        p, pe = M.two_prod(sc, sc, True)
         den = p + (pe + 2 * sc * sl)  # (1 + |x|)^2
         return xp.where(s > big, (1 / s) * (1 / s), 1 / den)
 
@@ -674,8 +674,8 @@ class softsign:
         s, sl = softsign._one_plus(M, xp.abs(x))
         big = 1e12 if M.single else 1e100
         sc = xp.where(s > big, 1.0, s)
-        p, pe = M.two_prod(sc, sc)
-        c, ce = M.two_prod(p, sc)
+        p, pe = M.two_prod(sc, sc, True)
+        c, ce = M.two_prod(p, sc, True)
         den = c + (ce + pe * sc + 3 * p * sl)  # (1 + |x|)^3
         inv = 1 / s
         r = xp.where(s > big, 2 * (inv * inv * inv), 2 / den)
@@ -696,19 +696,19 @@ class gelu:
         xp = M.xp
         a = xp.abs(x)
         a = xp.where(a > gelu._A_MAX, gelu._A_MAX, a)
-        sh, sl = M.two_prod(a, a)
+        sh, sl = M.two_prod(a, a, True)
         m, n, _, ml = M.exp_parts(-0.5 * sh, -0.5 * sl)
         kh, kl = M.dd(_C["inv_sqrt2"], _C["inv_sqrt2_lo"])
-        zh, zl = M.two_prod(a, kh)
+        zh, zl = M.two_prod(a, kh, True)
         zl = zl + a * kl
         t = (zh - 3.5) / (zh + 3.5)
         P = M.horner(t, M.fp.poly["erfcx_t"])  # erfcx(z) (1 + z)
         s, sb = M.two_sum(1.0, zh)             # 1 + z = s + sb
         sb = sb + zl
         gh = P / s                             # erfcx(z) = gh + gl
-        p, pe = M.two_prod(gh, s)
+        p, pe = M.two_prod(gh, s, True)
         gl = (((P - p) - pe) - gh * sb) / s
-        hh, hl = M.mul_dd(gh, gl, m)
+        hh, hl = M.mul_dd(gh, gl, m, True)
         hl = hl + gh * ml
         return a, m, ml, 0.5 * hh, 0.5 * hl, n
 
@@ -716,7 +716,7 @@ class gelu:
     def _f(xp, x):
         M = Math(xp, x.dtype)
         a, _, _, hm, hl, n = gelu._pieces(M, x)
-        neg = -M.fma(a, hm, a * hl)
+        neg = -M.fma(a, hm, a * hl, True)
         # Phi = 1 - erfc/2 = rh + rl (TwoSum), times x with about one rounding
         rh, rl = M.two_sum(1.0, -M.scale(hm, n))
         rl = rl - M.scale_low(hl, n)
@@ -729,9 +729,9 @@ class gelu:
         a, em, eml, hm, hl, n = gelu._pieces(M, x)
         # a phi(x) 2^-n = ah + al, carried to twice the precision like erfc/2
         kh, kl = M.dd(_C["inv_sqrt_2pi"], _C["inv_sqrt_2pi_lo"])
-        ph, pl = M.two_prod(a, kh)
+        ph, pl = M.two_prod(a, kh, True)
         pl = pl + a * kl
-        ah, al = M.mul_dd(ph, pl, em)
+        ah, al = M.mul_dd(ph, pl, em, True)
         al = al + ph * eml
         pos = ((1 - M.scale(hm, n)) + M.scale(ah, n)) + M.scale_low(al - hl, n)
         neg = M.scale((hm - ah) + (hl - al), n)
@@ -743,13 +743,13 @@ class gelu:
     def _d2f(xp, x):
         M = Math(xp, x.dtype)
         a, em, eml, _, _, n = gelu._pieces(M, x)
-        sh, sl = M.two_prod(a, a)
+        sh, sl = M.two_prod(a, a, True)
         vh, vl = M.two_sum(2.0, -sh)  # 2 - x^2, exact through the roots
         vl = vl - sl
         kh, kl = M.dd(_C["inv_sqrt_2pi"], _C["inv_sqrt_2pi_lo"])
-        th, tl = M.mul_dd(vh, vl, kh)
+        th, tl = M.mul_dd(vh, vl, kh, True)
         tl = tl + vh * kl
-        rh, re = M.two_prod(th, em)
+        rh, re = M.two_prod(th, em, True)
         return M.scale(rh + (re + (th * eml + tl * em)), n)
 
     f = _wide(_f.__func__)
@@ -771,20 +771,20 @@ class gelu_tanh:
         a = xp.where(a > gelu_tanh._A_MAX, gelu_tanh._A_MAX, a)
         ch, cl = M.dd(_C["gelu_tanh_c"], _C["gelu_tanh_c_lo"])
         kh, kl = M.dd(_C["gelu_tanh_k2"], _C["gelu_tanh_k2_lo"])
-        qh, ql = M.two_prod(a, a)
-        ph, pl = M.two_prod(ch, qh)
+        qh, ql = M.two_prod(a, a, True)
+        ph, pl = M.two_prod(ch, qh, True)
         pl = pl + (ch * ql + cl * qh)
         sh, sl = M.two_sum(1.0, ph)  # 1 + c x^2
         sl = sl + pl
-        yh, yl = M.two_prod(a, sh)
+        yh, yl = M.two_prod(a, sh, True)
         yl = yl + a * sl
-        vh, vl = M.two_prod(kh, yh)
+        vh, vl = M.two_prod(kh, yh, True)
         vl = vl + (kh * yl + kl * yh)
         m, n, _, ml = M.exp_parts(-vh, -vl)
         # v' = K2 ((1 + c x^2) + 2 c x^2) as a double-double
         wh, wl = M.two_sum(sh, 2 * ph)
         wl = wl + (sl + 2 * pl)
-        v1h, v1l = M.two_prod(kh, wh)
+        v1h, v1l = M.two_prod(kh, wh, True)
         v1l = v1l + (kh * wl + kl * wh)
         v1 = v1h + v1l
         v1sq = v1h * v1h + 2 * v1h * v1l
@@ -818,8 +818,8 @@ class gelu_tanh:
         patch = M.patch(a, _C["gelu_tanh_grad2_root"], _C["gelu_tanh_grad2_root_lo"],
                         _C["gelu_tanh_b2_q"])
         # beyond the patch b2 is dominated by a v'^2 th: its last product fused
-        b2 = xp.where((a >= 0.7) & (a <= 3.4), patch, M.fma(-(a * v1sq), th, t1))
-        nh, nl = M.mul_dd(m, ml, b2)
+        b2 = xp.where((a >= 0.7) & (a <= 3.4), patch, M.fma(-(a * v1sq), th, t1, True))
+        nh, nl = M.mul_dd(m, ml, b2, True)
         return M.scale(M.div_dd(nh, nl, M.one_plus_sq_exact(e), 0.0), n)
 
     f = _wide(_f.__func__)
@@ -852,7 +852,7 @@ class mish:
         patch = M.patch(x, _C["mish_b_root"], _C["mish_b_root_lo"], _C["mish_b_q"])
         B = xp.where((x >= -1.55) & (x <= -0.9), patch,
                      e * (e * (4 + e) + (6 + 4 * xc)) + 4 * (xc + 1))
-        nh, nl = M.mul_dd(m, ml, 0.25 * B)
+        nh, nl = M.mul_dd(m, ml, 0.25 * B, True)
         dh, dl = M.quadratic_squared_dd(e, 1.0, 0.5)
         neg = M.scale(M.div_dd(nh, nl, dh, dl), n)
         pos = 1 + e * e * (4 * xc * (1 + e) / D - 2) / D
@@ -871,13 +871,13 @@ class mish:
         hp = xp.where((x >= 1.15) & (x <= 2.0), hp_patch,
                       2 * (1 - xc) + e * ((6 - 3 * xc) + e * ((8 + 2 * xc) + e * (4 + 2 * xc))))
         # (w + 2)^3 = 8 (1 + e + e^2/2)^3 and D^3, inner sums and cubes as double-doubles
-        nh, nl = M.mul_dd(m, ml, 0.5 * hn)
+        nh, nl = M.mul_dd(m, ml, 0.5 * hn, True)
         dh, dl = M.quadratic_cubed_dd(e, 1.0, 0.5)
         neg = M.scale(M.div_dd(nh, nl, dh, dl), n)
         # 4 e^2 hp / D^3, e^2 = (m + ml)^2 2^2n with the low part of m
-        mh, mm = M.two_prod(m, m)
+        mh, mm = M.two_prod(m, m, True)
         mm = mm + (2 * m) * ml
-        nh, nl = M.mul_dd(mh, mm, 4 * hp)
+        nh, nl = M.mul_dd(mh, mm, 4 * hp, True)
         dh, dl = M.quadratic_cubed_dd(e, 2.0, 2.0)
         pos = M.scale(M.scale(M.div_dd(nh, nl, dh, dl), n), n)
         return xp.where(x < 0, neg, pos)

@@ -182,12 +182,18 @@ class Math:
         hi = r(c - r(c - v))
         return hi, r(v - hi)
 
-    def split(self, v):
-        """Veltkamp: v = hi + lo with hi of half the significand (exact);
-        values near the overflow edge are split at a power-of-two scale."""
+    def split(self, v, bounded=False):
+        """Veltkamp: v = hi + lo with hi of half the significand (exact).
+        Values near the overflow edge are split at a power-of-two scale,
+        unless the caller knows |v| < split_big (bounded: 5 operations
+        fewer)."""
         if isinstance(v, float):
             return self._split_scalar(v)
         xp, fp = self.xp, self.fp
+        if bounded:
+            c = self.barrier(fp.veltkamp * v)
+            hi = self.barrier(c - self.barrier(c - v))
+            return hi, v - hi
         big = xp.abs(v) > fp.split_big
         down, up = 2.0**-fp.split_shift, 2.0**fp.split_shift
         s = xp.where(big, v * down, v)
@@ -196,11 +202,12 @@ class Math:
         lo = s - hi
         return xp.where(big, hi * up, hi), xp.where(big, lo * up, lo)
 
-    def two_prod(self, a, b):
-        """a b = p + e exactly (Dekker), unless a b overflows or underflows."""
+    def two_prod(self, a, b, bounded=False):
+        """a b = p + e exactly (Dekker), unless a b overflows or underflows;
+        bounded: both |a|, |b| < 2^995 (float: 2^114)."""
         p = self.barrier(a * b)
-        ah, al = self.split(a)
-        bh, bl = self.split(b)
+        ah, al = self.split(a, bounded)
+        bh, bl = self.split(b, bounded)
         return p, (((self.barrier(ah * bh) - p) + ah * bl) + al * bh) + al * bl
 
     def two_sum(self, a, b):
@@ -209,23 +216,24 @@ class Math:
         bb = self.barrier(s - a)
         return s, (a - (s - bb)) + (b - bb)
 
-    def fma(self, a, b, c):
+    def fma(self, a, b, c, bounded=False):
         """a b + c with the product exact and one more rounding than std::fma
-        at most (inf where a b is)."""
-        p, e = self.two_prod(a, b)
+        at most (inf where a b is); bounded as for two_prod."""
+        p, e = self.two_prod(a, b, bounded)
         s, t = self.two_sum(p, c)
         return self.where(self.xp.isfinite(p), s + (t + e), p + c)
 
-    def mul_dd(self, ah, al, b):
+    def mul_dd(self, ah, al, b, bounded=False):
         """(ah + al) b as h + l: the leading product exact."""
-        h, e = self.two_prod(ah, b)
+        h, e = self.two_prod(ah, b, bounded)
         return h, e + al * b
 
     def div_dd(self, ah, al, bh, bl):
         """(ah + al) / (bh + bl) rounded about once (the remainder of the
-        leading quotient exact)."""
+        leading quotient exact).  This and the helpers below take operands
+        of moderate size (the kernels' numerators and powers of 1 + e)."""
         q = ah / bh
-        p, e = self.two_prod(q, bh)
+        p, e = self.two_prod(q, bh, True)
         r = (((ah - p) - e) + al) - q * bl
         return q + r / bh
 
@@ -234,11 +242,11 @@ class Math:
         s, sl = self.two_sum(1.0, eh)
         sl = sl + el
         if k == 2:
-            h, l = self.two_prod(s, s)
+            h, l = self.two_prod(s, s, True)
             return h, l + (2 * s) * sl
-        p, pl = self.two_prod(s, s)
+        p, pl = self.two_prod(s, s, True)
         pl = pl + (2 * s) * sl
-        h, l = self.two_prod(p, s)
+        h, l = self.two_prod(p, s, True)
         return h, (l + p * sl) + pl * s
 
     def one_plus_sq(self, e):
@@ -250,13 +258,13 @@ class Math:
 
     def one_plus_sq_exact(self, e):
         """(1 + e)^2 with 2e + e^2 and the sum exact: rounded once."""
-        qh, ql = self.two_prod(e, e)
+        qh, ql = self.two_prod(e, e, True)
         ah, al = self.two_sum(2 * e, qh)
         dh, dl = self.two_sum(1.0, ah)
         return dh + (dl + (al + ql))
 
     def _quadratic_dd(self, e, c1, c2):
-        qh, ql = self.two_prod(e, e)
+        qh, ql = self.two_prod(e, e, True)
         ah, al = self.two_sum(c1 * e, c2 * qh)  # c1, c2 powers of two: exact
         al = al + c2 * ql
         dh, dl = self.two_sum(1.0, ah)
@@ -265,14 +273,14 @@ class Math:
     def quadratic_squared_dd(self, e, c1, c2):
         """(1 + c1 e + c2 e^2)^2 as h + l."""
         dh, dl = self._quadratic_dd(e, c1, c2)
-        h, l = self.two_prod(dh, dh)
+        h, l = self.two_prod(dh, dh, True)
         return h, l + (2 * dh) * dl
 
     def quadratic_cubed_dd(self, e, c1, c2):
         """(1 + c1 e + c2 e^2)^3 as h + l (a rounded 1 + ... cubed is 3 ulp off)."""
         dh, dl = self._quadratic_dd(e, c1, c2)
-        ph, pl = self.two_prod(dh, dh)
-        ch, cl = self.two_prod(ph, dh)
+        ph, pl = self.two_prod(dh, dh, True)
+        ch, cl = self.two_prod(ph, dh, True)
         return ch, (cl + pl * dh) + (3 * ph) * dl
 
     # -- roots and patches ------------------------------------------------------
@@ -292,7 +300,7 @@ class Math:
         # turn that into NaN gradients (a derivative beyond f'' on torch/JAX)
         d = self.xp.where(self.xp.abs(d) < 8, d, 0.0)
         q = self.horner(d, c)
-        return self.fma(d, q, -l * q)
+        return self.fma(d, q, -l * q, True)
 
     # -- exp, expm1, log1p ------------------------------------------------------
 
