@@ -394,6 +394,10 @@ class Jax:
             return self.function(s.name, scalars, axis)(*arrays, *params)
 
         def select(t, d):
+            # t * d, except 0 where d is 0 (flat pieces swallow inf and NaN, as
+            # in NAME_backward).  The choice can depend on primals only (JAX
+            # transposes the tangent map), so differentiating this again in x
+            # gives 0 where d is exactly 0, not t * d'.
             return jnp.where(d == 0, jnp.zeros((), d.dtype), t * d)
 
         if not e.axis_wise and kind == "f":

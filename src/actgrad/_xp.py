@@ -1,27 +1,25 @@
 """actgrad on torch tensors, JAX arrays and CuPy arrays.
 
-``backend_of`` recognises an array's library from its type's module, so that
-nothing is ever imported that the caller did not use: a torch tensor can only
-exist once torch is imported.  ``compute`` then runs the activation in that
-library, with the result in the same library, on the same device:
+``compute`` runs an activation on arrays of these libraries, with the result
+in the same library, on the same device:
 
-- dtypes follow the ufuncs: float16 (and bfloat16) are computed in float32 and
-  rounded once; integer and bool inputs give float64 (or the library's default
-  float where it has no float64: JAX without x64, torch on MPS), except that
-  relu and relu6 keep integer dtypes; complex input raises TypeError.
-- torch: the Array API kernels of ``_xp_kernels`` inside
-  ``torch.autograd.Function`` objects whose backward passes are actgrad's own
-  derivatives, so ``torch.autograd`` (to any order), ``torch.func.grad`` and
-  ``torch.func.vmap`` give actgrad's conventions at kinks and at NaN.
-- JAX: the same kernels under ``jax.custom_jvp``, with actgrad's derivatives as
-  the JVP rules: ``jax.grad``, ``jax.jit``, ``jax.vmap`` all work through them.
+- torch CPU tensors and JAX on its CPU backend: the C++ ufunc itself, on the
+  array's memory (``actgrad._native``), bit-identical to NumPy;
 - CuPy: elementwise kernels compiled from the very C++ headers of the ufuncs
-  (``actgrad._cupy``).
-- softmax, log_softmax, glu and prelu (``compute_axis``): the Array API row
-  kernels of ``_xp_axis`` on every backend; ``f`` inside an autograd.Function
-  (torch) or custom_jvp (JAX) whose rules are actgrad's backward passes.
+  (``actgrad._cupy``);
+- everywhere else (torch on CUDA or MPS, JAX on GPU or TPU): the Array API
+  kernels of ``_xp_kernels`` and ``_xp_axis``, run by the ``_Engine``
+  classes below, which ``_native`` also differentiates beyond the table's
+  forms.
 
-Parameters are constants: no gradient flows to them.
+dtypes follow the ufuncs: float16 (and bfloat16) are computed in float32 and
+rounded once; integer and bool inputs give float64 (or the library's default
+float where it has no float64: JAX without x64, torch on MPS), except that
+relu and relu6 keep integer dtypes; complex input raises TypeError.  The
+engines' torch functions are ``torch.autograd.Function`` objects whose
+backward passes are actgrad's own derivatives, the JAX ones ``custom_jvp``
+functions with actgrad's derivatives as JVP rules.  Parameters are constants:
+no gradient flows to them (prelu's weight aside).
 """
 
 from __future__ import annotations
