@@ -1,7 +1,7 @@
 """The Array API kernels: every activation written once against ``xp``.
 
 torch tensors, JAX arrays and CuPy arrays never reach the C++ ufuncs; they are
-computed by their own library (see ``actgrad._xp``).  Each class below is the
+computed by their own library (see ``actgrad.backends.xp``).  Each class below is the
 Array API twin of the C++ kernel struct of the same name in
 ``src/kernels/*.hpp`` (the table's ``Activation.kernel_struct``): static
 ``f``, ``df`` and ``d2f`` taking ``(xp, x, *params)``, written as the same
@@ -640,5 +640,5 @@ def kernel_for(act):
         raise NotImplementedError(
             f"actgrad.{act.name} has no Array API kernel yet, so it cannot compute "
             f"on torch, JAX or CuPy arrays; declare class {act.kernel_struct} in "
-            "actgrad/_xp_kernels.py (or pass a NumPy array)"
+            "actgrad/backends/xp_kernels.py (or pass a NumPy array)"
         ) from None
