@@ -1,4 +1,4 @@
-"""The Array API kernels (``_xp_kernels``) against mpmath, run directly.
+"""The Array API kernels (``backends.xp_kernels``) against mpmath, run directly.
 
 These kernels serve the arrays actgrad's C++ cannot reach (JAX on an
 accelerator, torch on other devices, CUDA without CuPy). They are run here
@@ -44,10 +44,10 @@ pytest.importorskip("mpmath")
 pytest.importorskip("flint")
 array_api_compat = pytest.importorskip("array_api_compat")
 
-from actgrad import _sweep  # noqa: E402
-from actgrad import _sweep_reference as ref  # noqa: E402
-from actgrad import _xp_kernels  # noqa: E402
-from actgrad._accuracy import FORMS, load_references, ulp_error  # noqa: E402
+from actgrad.backends import xp_kernels as _xp_kernels  # noqa: E402
+from actgrad.commands import sweep as _sweep  # noqa: E402
+from actgrad.commands import sweep_reference as ref  # noqa: E402
+from actgrad.commands.accuracy import FORMS, load_references, ulp_error  # noqa: E402
 from actgrad._table import REFERENCE_CASES  # noqa: E402
 
 BOUND = 4.0
@@ -122,7 +122,7 @@ def evaluator(kernels, backend, case_name, form):
 
     def run(x):
         dtype = np.asarray(x).dtype
-        # parameters arrive rounded to the compute dtype (as _xp passes them)
+        # parameters arrive rounded to the compute dtype (as backends.xp passes them)
         f = wrap(lambda a: method(xp, a, *(float(np.asarray(p, dtype)) for p in params)))
         with _x64(name):
             return to_numpy(f(to_array(x)))
@@ -295,7 +295,7 @@ def test_building_blocks_are_exact(backend):
     where XLA could fuse or reassociate them), checked with Fractions."""
     from fractions import Fraction
 
-    from actgrad._xp_math import Math
+    from actgrad.backends.xp_math import Math
 
     name, xp, to_array, to_numpy, wrap = BACKENDS[backend]()
     rng = np.random.default_rng(3)
@@ -323,7 +323,7 @@ def test_building_blocks_are_exact(backend):
 @pytest.mark.parametrize("case", list(CASES))
 def test_autodiff_through_grad2_is_finite_and_right(case):
     """A derivative beyond f'' is the library's autodiff through ``d2f`` (see
-    actgrad._native): finite everywhere (no overflow in a branch a select
+    actgrad.backends.native): finite everywhere (no overflow in a branch a select
     drops, whose NaN would reach the gradient), and the derivative of the
     ufunc's f'' (central differences) away from kinks and x = 0 (where
     torch takes |x|' = 0)."""
@@ -372,7 +372,8 @@ def test_jax_on_cpu_flushes_subnormals():
 def _load(path):
     if path is None:
         return _xp_kernels
-    spec = importlib.util.spec_from_file_location("_xp_kernels_under_test", path)
+    # a module of the package (its relative imports resolve), under another name
+    spec = importlib.util.spec_from_file_location("actgrad.backends._xp_kernels_under_test", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

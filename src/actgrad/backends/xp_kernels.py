@@ -1,7 +1,8 @@
 """The Array API kernels: every activation written once against ``xp``.
 
 Arrays that actgrad's C++ kernels cannot reach (JAX on an accelerator, torch
-on a device without a C++ path, CUDA without CuPy; ``actgrad._xp`` decides)
+on a device without a C++ path, CUDA without CuPy; ``actgrad.backends.xp``
+decides)
 are computed by their own library with these kernels.  Each class below is the
 Array API twin of the C++ kernel struct of the same name in
 ``src/kernels/*.hpp`` (the table's ``Activation.kernel_struct``): static
@@ -26,16 +27,16 @@ zeros and NaN included).  Derivatives always come from the class, so
 autograd through actgrad's functions follows actgrad's conventions.
 
 This module imports no array library: it only receives namespaces.  The
-smooth kernels take vecmath.hpp's building blocks from ``_xp_math`` and the
-C++ constants from ``_coeffs`` (parsed from the headers).
+smooth kernels take vecmath.hpp's building blocks from ``xp_math`` and the
+C++ constants from ``coeffs`` (parsed from the headers).
 """
 
 from __future__ import annotations
 
 import math
 
-from ._coeffs import coeffs, selu_constants
-from ._xp_math import Math, barrier
+from .coeffs import coeffs, selu_constants
+from .xp_math import Math, barrier
 
 __all__ = ["KERNELS", "kernel_for", "nan_or", "select", "select_backward", "special"]
 
@@ -200,7 +201,7 @@ class softshrink:
 #
 # Each kernel below follows its C++ struct step for step (the comments of the
 # headers give the stable forms and why; they are not repeated here), with
-# vecmath.hpp's building blocks from ``_xp_math.Math``: exp and expm1 as parts
+# vecmath.hpp's building blocks from ``xp_math.Math``: exp and expm1 as parts
 # m 2^n, scaled last, so that no intermediate is subnormal where the result
 # is normal (a library that flushes subnormals cannot zero it); the same
 # patches around the roots of the derivatives, with the coefficients of
@@ -236,12 +237,12 @@ def _wide(fn):
 
 
 def _barrier(xp, v):
-    """v, kept as it is (see _xp_math.barrier)."""
+    """v, kept as it is (see xp_math.barrier)."""
     return barrier(xp, v)
 
 
 def _e(xp, x, k=1.0):
-    """exp(-k |x|): 0 at +-inf, NaN for NaN (scaled: see _xp_math)."""
+    """exp(-k |x|): 0 at +-inf, NaN for NaN (scaled: see xp_math)."""
     return Math(xp, x.dtype).exp(-k * xp.abs(x))
 
 
@@ -251,7 +252,7 @@ def _clip(xp, x, lo, hi):
 
 
 def _split(xp, v):
-    """Veltkamp: v = hi + lo, hi with half the significand (_xp_math)."""
+    """Veltkamp: v = hi + lo, hi with half the significand (xp_math)."""
     return Math(xp, v.dtype).split(v)
 
 
@@ -901,5 +902,5 @@ def kernel_for(act):
         raise NotImplementedError(
             f"actgrad.{act.name} has no Array API kernel yet, so it cannot compute "
             f"on torch, JAX or CuPy arrays; declare class {act.kernel_struct} in "
-            "actgrad/_xp_kernels.py (or pass a NumPy array)"
+            "actgrad/backends/xp_kernels.py (or pass a NumPy array)"
         ) from None

@@ -1,6 +1,6 @@
 """The vectorised math of ``src/kernels/vecmath.hpp``, against the Array API.
 
-The Array API kernels (``_xp_kernels``) run where actgrad's C++ cannot (JAX on
+The Array API kernels (``xp_kernels``) run where actgrad's C++ cannot (JAX on
 an accelerator, torch on other devices, CUDA without CuPy).  To give the
 ufuncs' accuracy there they follow the C++ algorithms step for step, with
 the same building blocks, written here with ``xp`` operations:
@@ -21,7 +21,7 @@ the same building blocks, written here with ``xp`` operations:
   from the exact product and TwoSum), ``mul_dd``, ``div_dd`` and the
   powers of 1 + e of vecmath.hpp.
 
-Constants and polynomials come from the C++ headers (``_coeffs``), never
+Constants and polynomials come from the C++ headers (``coeffs``), never
 from a second copy.  ``Math(xp, dtype)`` binds these to one namespace and one
 working dtype: float64, or float32 with float's constants and the ``*_f``
 polynomials (as the C++ computes float32 in float), for libraries that have
@@ -38,7 +38,7 @@ import math
 import struct
 from decimal import Context
 
-from ._coeffs import coeffs
+from .coeffs import coeffs
 
 __all__ = ["Math", "barrier", "bitcast", "is_jax"]
 
