@@ -11,9 +11,10 @@ array([0., 0., 1.])
 from . import ufuncs
 from ._api import *  # noqa: F403
 from ._api import __all__ as _functions
-from ._protocols import register_quantity_types
+from .backends.quantities import register_quantity_types
 from ._threads import get_num_threads, set_num_threads, threads
-from . import _bfloat16, _native, _threads
+from . import _bfloat16, _threads
+from .backends import native as _native
 
 _threads._install()
 _bfloat16._install()

@@ -2,15 +2,15 @@
 
 Every public function is a thin Python function over its raw ufunc in
 ``actgrad.ufuncs``, a closure made from the table by a factory below, with
-one dispatch (the kind of an argument is decided by ``actgrad._kinds``):
+one dispatch (the kind of an argument is decided by ``actgrad.backends.kinds``):
 
 - ``type(x) is numpy.ndarray``: straight to the ufunc (the fast path: about
   0.1 us over calling the ufunc itself, ``benchmarks/dispatch_overhead.py``);
 - torch tensors, JAX arrays, CuPy arrays (recognised by their type's module,
-  never by importing anything): see ``actgrad._xp``;
+  never by importing anything): see ``actgrad.backends.xp``;
 - everything else (scalars, sequences, masked arrays and any object that
   speaks ``__array_ufunc__``: dask, xarray, pint, astropy): through the ufunc,
-  after telling pint/astropy about it where needed (``actgrad._protocols``).
+  after telling pint/astropy about it where needed (``actgrad.backends.quantities``).
 
 For NumPy input a public function behaves like its ufunc: ``out=``,
 ``where=``, ``dtype=``, ``casting=``, ``order=``, broadcasting; one without
@@ -28,7 +28,8 @@ import types
 
 import numpy as np
 
-from . import _kinds, _protocols, _ufuncs, _xp
+from . import _ufuncs
+from .backends import kinds as _kinds, quantities as _quantities, xp as _xp
 from ._table import ACTIVATIONS, FORMS, REAL, REQUIRED, Activation, Form
 
 __all__: list[str] = []
@@ -45,7 +46,7 @@ def _dispatch(act: Activation, form: Form, ufunc, arrays, params, args, kwargs):
     """Everything but the NumPy fast path."""
     backend = _kinds.kind_of(arrays)
     if backend not in _kinds.OWN_LIBRARIES:
-        _protocols.register(backend)
+        _quantities.register(backend)
         if params:
             # With the float64 parameter operands, NumPy takes a Python int
             # as int64, so 2**63 would overflow; as a uint64 (or object)
@@ -350,4 +351,4 @@ for _name, _function in _axis_public_functions():
     __all__.append(_name)
 del _name, _function
 
-_protocols.register_quantity_types()
+_quantities.register_quantity_types()

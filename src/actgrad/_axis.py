@@ -16,9 +16,9 @@ Without ``out=``, the result is allocated like x (``np.empty_like``), so that
 it keeps x's memory layout whichever axis the rows run along.
 
 torch tensors, JAX arrays and CuPy arrays are computed by their own library
-(``_xp.compute_axis`` with the kernels of ``_xp_axis``), the axis counted
+(``_xp.compute_axis`` with the kernels of ``xp_axis``), the axis counted
 from the end as here; dask arrays, xarray objects and masked arrays by an
-adapter of ``_axis_containers`` around the NumPy function.
+adapter of ``backends.containers`` around the NumPy function.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ import operator
 import numpy as np
 from numpy.exceptions import AxisError
 
-from . import _axis_containers, _kinds, _protocols, _ufuncs, _xp
+from . import _ufuncs
+from .backends import containers as _containers, kinds as _kinds, quantities as _quantities, xp as _xp
 from ._table import AXIS_ACTIVATIONS, AxisActivation, AxisForm
-from ._xp_axis import prelu_weight_shape
+from .backends.xp_axis import prelu_weight_shape
 
 # The result dtype of one input dtype (by dtype.char): floats keep theirs,
 # bool and integers give float64.  Other kinds are left to the ufunc, which
@@ -105,20 +106,20 @@ def _new_out(x, *others, shape=None):
 def _elsewhere(act, form, arrays):
     """Who computes, when not the gufunc on NumPy arrays: "torch", "jax" or
     "cupy" (their own library), "dask", "xarray", "masked" or "quantity" (an
-    adapter of ``_axis_containers``), or None (the ufunc)."""
+    adapter of ``backends.containers``), or None (the ufunc)."""
     kind = _kinds.kind_of(arrays)
     if kind in _kinds.OWN_LIBRARIES:
         return kind
-    return _axis_containers.adapter_for(act, form, kind)
+    return _containers.adapter_for(act, form, kind)
 
 
 def _compute_elsewhere(where, numpy_function, act, form, arrays, axis, out, ufunc_kwargs):
     keywords = {**({"out": out} if out is not None else {}), **ufunc_kwargs}
-    if where in _axis_containers.KINDS:
+    if where in _containers.KINDS:
         if keywords:
             raise TypeError(f"actgrad.{act.function_name(form)}: {', '.join(keywords)} "
                             f"apply to NumPy arrays only, not to {where} arrays")
-        return _axis_containers.compute(where, numpy_function, act, form, arrays, axis)
+        return _containers.compute(where, numpy_function, act, form, arrays, axis)
     _xp.refuse_numpy_keywords(act.function_name(form), where, (), keywords)
     return _xp.compute_axis(where, act, form, arrays, axis)
 
@@ -244,7 +245,7 @@ def _prelu_weight(name, x_shape, weight, *, for_broadcast):
             return weight
         weight = np.asarray(weight)
     # a quantity stays one (pint would strip its unit in np.asarray)
-    w = weight if _protocols.is_quantity(weight) else np.asarray(weight)
+    w = weight if _quantities.is_quantity(weight) else np.asarray(weight)
     if w.dtype.kind not in "biuf" and w.dtype.name != "bfloat16":
         # Let the ufunc raise its TypeError naming the function and dtype.
         return w if for_broadcast else w.reshape(-1)

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import actgrad as ag
-from actgrad import _xp_kernels
+from actgrad.backends import xp_kernels as _xp_kernels
 from actgrad._table import ACTIVATIONS, FORMS
 
 from . import xp_backends
@@ -152,7 +152,7 @@ def test_parameters_broadcast(xp, act):
 
 def test_every_entry_has_an_xp_kernel():
     missing = [a.name for a in ACTIVATIONS if a.kernel_struct not in _xp_kernels.KERNELS]
-    assert not missing, f"declare Array API kernels in actgrad/_xp_kernels.py for {missing}"
+    assert not missing, f"declare Array API kernels in actgrad/backends/xp_kernels.py for {missing}"
 
 
 # --- autograd through actgrad's functions -----------------------------------

@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 
 import actgrad as ag
-from actgrad import _sweep
-from actgrad._accuracy import actgrad_function, load_references
+from actgrad.commands import sweep as _sweep
+from actgrad.commands.accuracy import actgrad_function, load_references
 from actgrad._table import ACTIVATIONS, FORMS, REAL, REFERENCE_CASES
 
 from .test_accuracy_sweep import FULL_KNOWN

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import actgrad as ag
-from actgrad import _kinds
+from actgrad.backends import kinds as _kinds
 from actgrad._table import ACTIVATIONS, FORMS
 
 

@@ -19,7 +19,7 @@ zero-copy NumPy view, so the results are bit-identical to NumPy's:
 
 A derivative beyond the table's forms (f''' by differentiating ``NAME_grad2``,
 the second derivative along an axis) is the library's autograd through the
-Array API kernels of ``_xp_kernels`` and ``_xp_axis``, which follow the same
+Array API kernels of ``xp_kernels`` and ``xp_axis``, which follow the same
 algorithms.  Parameters are constants, except prelu's weight.
 """
 
@@ -29,8 +29,8 @@ import functools
 
 import numpy as np
 
-from . import _ufuncs
-from ._table import ACTIVATIONS, AXIS_ACTIVATIONS, FORMS
+from .. import _ufuncs
+from .._table import ACTIVATIONS, AXIS_ACTIVATIONS, FORMS
 
 _FORM_OF = {f.kind: f for f in FORMS}
 
@@ -59,7 +59,7 @@ _TABLE: dict = {}
 def _entries():
     if _TABLE:
         return _TABLE
-    from ._axis import FUNCTIONS as axis_functions
+    from .._axis import FUNCTIONS as axis_functions
 
     table = _TABLE
     for act in ACTIVATIONS:
@@ -100,7 +100,7 @@ def entry_for_ufunc(ufunc) -> Entry:
 
 def _fallback(backend, e: Entry, operands, params, axis):
     """The same form by the Array API kernels: differentiable by the library."""
-    from . import _xp
+    from . import xp as _xp
 
     arrays = list(operands[: e.n_arrays])
     params = [*operands[e.n_arrays:], *params]

@@ -4,12 +4,12 @@
 in the same library, on the same device:
 
 - torch CPU tensors and JAX on its CPU backend: the C++ ufunc itself, on the
-  array's memory (``actgrad._native``), bit-identical to NumPy;
+  array's memory (``actgrad.backends.native``), bit-identical to NumPy;
 - CuPy: elementwise kernels compiled from the very C++ headers of the ufuncs
-  (``actgrad._cupy``);
+  (``actgrad.backends.cupy_kernels``);
 - everywhere else (torch on CUDA or MPS, JAX on GPU or TPU): the Array API
-  kernels of ``_xp_kernels`` and ``_xp_axis``, run by the ``_Engine``
-  classes below, which ``_native`` also differentiates beyond the table's
+  kernels of ``xp_kernels`` and ``xp_axis``, run by the ``_Engine``
+  classes below, which ``native`` also differentiates beyond the table's
   forms.
 
 dtypes follow the ufuncs: float16 (and bfloat16) are computed in float32 and
@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kinds, _native
-from ._native import _numpy_dtype
-from ._xp_axis import AXIS_KERNELS, prelu_weight_shape
-from ._xp_kernels import kernel_for, select_backward
+from . import kinds as _kinds, native as _native
+from .native import _numpy_dtype
+from .xp_axis import AXIS_KERNELS, prelu_weight_shape
+from .xp_kernels import kernel_for, select_backward
 
 _SCALARS = (bool, int, float, np.generic)
 
@@ -50,7 +50,7 @@ def _engine(backend: str):
 def compute(backend: str, act, form, arrays, params, ufunc):
     """An elementwise activation (the `ufunc` on NumPy arrays) on arrays of
     `backend`, with scalar or array params: by the ufunc itself where the
-    arrays are in host memory (``_native``), else by the Array API kernels."""
+    arrays are in host memory (``native``), else by the Array API kernels."""
     native = _native.for_backend(backend)
     if native is not None and native.serves(arrays):
         return native.call(_native.entry_for_ufunc(ufunc), arrays, params)
@@ -66,12 +66,12 @@ def compute_axis(backend: str, act, form, arrays, axis):
 
 
 def array_api(backend: str, act, form, arrays, params):
-    """An elementwise activation by the Array API kernels of ``_xp_kernels``."""
+    """An elementwise activation by the Array API kernels of ``xp_kernels``."""
     return _engine(backend).call(act, form, arrays, params)
 
 
 def array_api_axis(backend: str, act, form, arrays, axis):
-    """An activation along an axis by the Array API kernels of ``_xp_axis``."""
+    """An activation along an axis by the Array API kernels of ``xp_axis``."""
     return _engine(backend).call_axis(act, form, arrays, axis)
 
 
@@ -430,7 +430,7 @@ class _CupyEngine(_Engine):
         return self.asarray(xp, value, like, self.cupy.float64)
 
     def run(self, act, form, xp, arrays, params, floating):
-        from ._cupy import elementwise_kernel
+        from .cupy_kernels import elementwise_kernel
 
         return elementwise_kernel(act, form)(*arrays, *params)
 

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import sys
 
-from . import _kinds, _ufuncs
-from ._table import ACTIVATIONS, AXIS_ACTIVATIONS, FORMS
+from . import kinds as _kinds
+from .. import _ufuncs
+from .._table import ACTIVATIONS, AXIS_ACTIVATIONS, FORMS
 
 _registered: set[str] = set()
 
@@ -33,7 +34,7 @@ def _entries():
                 name = act.name + variant.suffix + form.suffix
                 yield name, getattr(_ufuncs, name), form
     # and those along an axis with one output (prelu_backward, of two, takes
-    # magnitudes: _axis_containers)
+    # magnitudes: backends/containers.py)
     for act in AXIS_ACTIVATIONS:
         for form in act.forms:
             name = act.function_name(form)
@@ -80,7 +81,7 @@ def with_units(value, like, unit):
 
 
 def register(kind: str) -> None:
-    """Register with the library of arrays of this kind (``_kinds``), if it is
+    """Register with the library of arrays of this kind (``backends.kinds``), if it is
     a quantity library not yet told about actgrad."""
     if kind in _REGISTER and kind not in _registered:
         _REGISTER[kind]()

@@ -7,13 +7,13 @@ module (and, for quantities, its unit attribute), never from importing
 anything: a torch tensor can only exist once torch is imported.
 
 ``"numpy"``                      a plain ndarray: the ufunc itself
-``"torch"``, ``"jax"``, ``"cupy"``  their library's array: ``actgrad._xp``
+``"torch"``, ``"jax"``, ``"cupy"``  their library's array: ``actgrad.backends.xp``
 ``"dask"``, ``"xarray"``, ``"masked"``
                                  containers: the ufunc through
                                  ``__array_ufunc__`` elementwise, an adapter of
-                                 ``_axis_containers`` along an axis
+                                 ``backends.containers`` along an axis
 ``"pint"``, ``"astropy"``        quantities: the ufunc, once registered with
-                                 their library (``_protocols``)
+                                 their library (``backends.quantities``)
 ``"other"``                      scalars, sequences, anything else: the ufunc
 
 Among several arguments the array libraries win (torch, JAX, CuPy: the
