@@ -626,6 +626,76 @@ class mish:
     d2f = _wide(_d2f.__func__)
 
 
+# --- appended: squareplus (squareplus.hpp), sparse_plus and sparse_sigmoid
+# (sparse.hpp).  float32 is computed in float64 (_wide), so the plain
+# formulas below round once in the end.
+
+
+class squareplus:
+    # r = hypot(x, sqrt(b)): no overflow of x**2.  For x < 0 the identity
+    # (x + r)(r - x) = b replaces the cancelling sum; the halved r - x
+    # (den) keeps r - x from overflowing at x = -1e308.  b = 0 and b = inf
+    # (float32's rounding of a tiny or huge b) take the C++ kernel's limits.
+    @staticmethod
+    def _parts(xp, x, b):
+        sb = xp.asarray(b ** 0.5, dtype=x.dtype) if isinstance(b, (int, float)) else xp.sqrt(b)
+        r = xp.hypot(x, sb)
+        return r, r / 2 - x / 2
+
+    @staticmethod
+    def _f(xp, x, b):
+        r, den = squareplus._parts(xp, x, b)
+        y = xp.where(x >= 0, (x + r) / 2, (b / den) / 4)
+        return select(xp, b == float("inf"), nan_or(xp, x, float("inf")), y)
+
+    @staticmethod
+    def _df(xp, x, b):
+        r, den = squareplus._parts(xp, x, b)
+        h = b / (2 * r)
+        y = xp.where(x >= 0, xp.where(x == 0, 0.5, 0.5 + 0.5 * (x / r)), (h / den) / 2)
+        y = xp.where(x == float("inf"), 1.0, y)
+        return select(xp, b == float("inf"), nan_or(xp, x, 0.5), y)
+
+    @staticmethod
+    def _d2f(xp, x, b):
+        r, _ = squareplus._parts(xp, x, b)
+        y = ((b / (2 * r)) / r) / r
+        y = select(xp, b == 0, xp.where(x == 0, float("inf"), nan_or(xp, x, 0.0)), y)
+        return select(xp, b == float("inf"), nan_or(xp, x, 0.0), y)
+
+    f = _wide(_f.__func__)
+    df = _wide(_df.__func__)
+    d2f = _wide(_d2f.__func__)
+
+
+class sparse_plus:
+    @staticmethod
+    def _f(xp, x):
+        y = x + 1
+        return xp.where(x <= -1, 0.0, xp.where(x >= 1, x, (y * y) / 4))
+
+    @staticmethod
+    def _df(xp, x):
+        return xp.where(x <= -1, 0.0, xp.where(x >= 1, 1.0, (x + 1) / 2))
+
+    @staticmethod
+    def _d2f(xp, x):
+        return xp.where((x > -1) & (x < 1), 0.5, nan_or(xp, x, 0.0))
+
+    f = _wide(_f.__func__)
+    df = _wide(_df.__func__)
+    d2f = _wide(_d2f.__func__)
+
+
+class sparse_sigmoid:
+    f = sparse_plus.df
+    df = sparse_plus.d2f
+
+    @staticmethod
+    def d2f(xp, x):
+        return piecewise_linear_grad2(xp, x)
+
+
 KERNELS: dict[str, type] = {
     name: obj for name, obj in list(globals().items())
     if isinstance(obj, type) and hasattr(obj, "f") and hasattr(obj, "df")
