@@ -120,7 +120,7 @@ JAX = {
 
 
 #: along an axis (rows of ROW elements): name -> forms timed
-AXIS = ("softmax", "log_softmax", "glu")
+AXIS = ("softmax", "log_softmax", "glu", "softmin")
 ROW = 1000
 
 
@@ -143,6 +143,7 @@ def axis_idioms(sp):
         return np.concatenate([g * s, g * a * s * (1 - s)], axis=-1)
 
     return {"softmax": (lambda x: sp.softmax(x, axis=-1), softmax_backward),
+            "softmin": (lambda x: sp.softmax(-x, axis=-1), lambda g, x: -softmax_backward(g, -x)),
             "log_softmax": (lambda x: sp.log_softmax(x, axis=-1), log_softmax_backward),
             "glu": (lambda x: (lambda a, b: a * sp.expit(b))(*halves(x)), glu_backward)}
 
@@ -156,10 +157,13 @@ TORCH_AXIS = {
                     "torch.ops.aten._log_softmax_backward_data(g, torch.log_softmax(x, -1), -1, "
                     "x.dtype)"),
     "glu": ("F.glu(x, -1)", "torch.ops.aten.glu_backward(g, x, -1)"),
+    # softmin is softmax(-x) in PyTorch: its backward is softmax's, negated
+    "softmin": ("F.softmin(x, -1)",
+                "-torch.ops.aten._softmax_backward_data(g, F.softmin(x, -1), -1, x.dtype)"),
 }
 
 JAX_AXIS = {"softmax": "jax.nn.softmax", "log_softmax": "jax.nn.log_softmax",
-            "glu": "jax.nn.glu"}
+            "glu": "jax.nn.glu", "softmin": "lambda x: jax.nn.softmax(-x)"}
 
 
 def elementwise_rows(name, x, g, out, idioms, peers):

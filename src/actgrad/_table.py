@@ -1030,6 +1030,33 @@ AXIS_ACTIVATIONS: tuple[AxisActivation, ...] = (
         },
         tolerance_ulp={"": 4.0, "_backward": 4.0},
     ),
+    _softmax_like(
+        "softmin",
+        summary="Softmin along an axis: softmax(-x), the smallest entries weighted most.",
+        formula="s_i = exp(m - x_i) / sum_j exp(m - x_j),   m = min_j x_j",
+        derivative="d s_i / d x_j = -s_i * (delta_ij - s_j)",
+        backward="grad_x = -s * (grad_output - sum(grad_output * s))",
+        conventions=(
+            "softmin(x) is softmax(-x) bit for bit (negation is exact), as PyTorch\n"
+            "defines it, with softmax's conventions mirrored: a row that is all +inf\n"
+            "gives zeros and its backward pass zeros; entries at -inf share their row\n"
+            "equally: softmin([-inf, 1, -inf]) = [0.5, 0, 0.5]. NaN anywhere in a row\n"
+            "of x gives a row of NaN. The backward pass is -0.0 where s is 0, whatever\n"
+            "grad_output holds there (PyTorch's autograd through softmax(-x) gives\n"
+            "-0.0 too). Each result is within a few ulp of the exact value."
+        ),
+        examples={
+            "": ("ag.softmin(x)",
+                 "array([[0.25, 0.25, 0.25, 0.25],\n"
+                 "       [0.  , 0.5 , 0.  , 0.5 ],\n"
+                 "       [0.25, 0.25, 0.25, 0.25]])"),
+            "_backward": ("ag.softmin_backward(g, x)",
+                          "array([[ 0.375,  0.125, -0.125, -0.375],\n"
+                          "       [-0.   ,  0.5  , -0.   , -0.5  ],\n"
+                          "       [ 0.375,  0.125, -0.125, -0.375]])"),
+        },
+        tolerance_ulp={"": 4.0, "_backward": 4.0},
+    ),
     AxisActivation(
         name="glu", header="axis_loops.hpp", convention="halves",
         summary="Gated linear unit: the first half of an axis gated by the second.",

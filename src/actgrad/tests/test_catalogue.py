@@ -152,3 +152,53 @@ def test_sparse_plus_is_correctly_rounded_inside():
         ulp = np.spacing(yi)
         assert abs(Fraction(float(yi)) - exact) <= Fraction(float(ulp)) / 2, xi
 
+
+# --------------------------------------------------------------------------
+# softmin
+
+
+def _softmin_rows():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((6, 9)) * 30
+    x[1, [0, 3]] = -np.inf          # entries at -inf share the row
+    x[2] = np.inf                    # the masked row of softmin
+    x[3, 2] = np.nan
+    x[4, 5] = np.inf                 # weight 0 there
+    x[5] = -np.inf
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
+def test_softmin_is_softmax_of_minus_x_bit_for_bit(dtype):
+    x = _softmin_rows().astype(dtype)
+    g = np.random.default_rng(5).standard_normal(x.shape).astype(dtype)
+    g[4, 5] = np.inf  # ignored where s is 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s, b = ag.softmin(x), ag.softmin_backward(g, x)
+    np.testing.assert_array_equal(s, ag.softmax(-x))
+    assert s.dtype == x.dtype
+    want = -ag.softmax_backward(g, -x)
+    np.testing.assert_array_equal(b, want)
+    assert (np.signbit(b) == np.signbit(want)).all()
+    for axis in (0, 1):
+        np.testing.assert_array_equal(ag.softmin(x, axis=axis), ag.softmax(-x, axis=axis))
+
+
+def test_softmin_conventions_and_torch():
+    torch = pytest.importorskip("torch")
+    x = np.array([[-np.inf, 1.0, -np.inf], [np.inf, np.inf, np.inf], [2.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(ag.softmin(x)[:2], [[0.5, 0, 0.5], [0, 0, 0]])
+    t = torch.from_numpy(x[2:]).requires_grad_()
+    y = torch.nn.functional.softmin(t, -1)
+    g = torch.tensor([[1.0, -2.0, 0.5]], dtype=torch.float64)
+    y.backward(g)
+    np.testing.assert_allclose(ag.softmin(x[2:]), y.detach().numpy(), rtol=4e-16)
+    np.testing.assert_allclose(ag.softmin_backward(g.numpy(), x[2:]), t.grad.numpy(),
+                               rtol=1e-15, atol=1e-16)
+    # against mpmath, from the definition
+    with mp.workdps(40):
+        row = [mp.mpf(float(v)) for v in x[2]]
+        z = sum(mp.exp(-v) for v in row)
+        want = [float(mp.exp(-v) / z) for v in row]
+    np.testing.assert_array_max_ulp(ag.softmin(x[2]), np.array(want), maxulp=2)
