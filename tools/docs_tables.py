@@ -9,7 +9,8 @@ written from the activation table the same way.
 
     python tools/docs_tables.py              # everything (about 15-30 minutes)
     python tools/docs_tables.py semantics    # only some: semantics accuracy
-                                             # accuracy_peers relu tutorial catalogue,
+                                             # accuracy_peers relu tutorial backends
+                                             # catalogue,
                                              # and the
                                              # README's names and headline (from
                                              # the table and relu's output)
@@ -52,6 +53,9 @@ TABLES = {
     "tutorial": ("python examples/train_mlp.py --no-progress --plot docs/_generated/loss_curve.png",
                  (sys.executable, "examples/train_mlp.py", "--no-progress",
                   "--plot", "docs/_generated/loss_curve.png")),
+    "backends": ("env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE taskset -c 1 "
+                 "python benchmarks/backend_paths.py",
+                 (*_BENCH_ENV, *_ONE_CORE, sys.executable, "benchmarks/backend_paths.py")),
     "catalogue": ("env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE taskset -c 1 "
                   "actgrad bench --catalogue --markdown --sizes 1e6 1e7 --no-progress",
                   (*_BENCH_ENV, *_ONE_CORE, sys.executable, "-m", "actgrad", "bench",
@@ -154,6 +158,13 @@ def _replace_block(marker: str, body: str, note: str) -> None:
     print(f"README.md: {marker}", file=sys.stderr)
 
 
+def write_backends(markdown: str) -> None:
+    """The README's table of what each array library's path costs."""
+    _replace_block("backends", markdown, "written by python tools/docs_tables.py backends, "
+                   "from env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE taskset -c 1 "
+                   "python benchmarks/backend_paths.py")
+
+
 def write_names() -> None:
     """The README's list of activations, from the table (as the docs' own list)."""
     sys.path.insert(0, str(ROOT / "docs" / "_ext"))
@@ -176,6 +187,8 @@ def main(argv: list[str]) -> int:
         write_names()
     if "headline" in names:
         write_headline((OUT / "relu.md").read_text())
+    if "backends" in names:
+        write_backends((OUT / "backends.md").read_text())
     return 0
 
 

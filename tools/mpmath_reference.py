@@ -1,4 +1,4 @@
-"""The mpmath oracle, for the tools: src/actgrad/_mpmath_reference.py, loaded by path.
+"""The mpmath oracle, for the tools: src/actgrad/commands/mpmath_reference.py, loaded by path.
 
 It is loaded from the source tree, without importing actgrad (and so without
 building its extension); ``python tools/mpmath_reference.py`` runs its self-check.
@@ -10,7 +10,8 @@ import importlib.util
 import os
 import sys
 
-_PATH = os.path.join(os.path.dirname(__file__), "..", "src", "actgrad", "_mpmath_reference.py")
+_PATH = os.path.join(os.path.dirname(__file__), "..", "src", "actgrad", "commands",
+                     "mpmath_reference.py")
 _spec = importlib.util.spec_from_file_location("_actgrad_mpmath_reference", _PATH)
 _module = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = _module

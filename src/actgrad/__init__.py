@@ -11,12 +11,14 @@ array([0., 0., 1.])
 from . import ufuncs
 from ._api import *  # noqa: F403
 from ._api import __all__ as _functions
-from ._protocols import register_quantity_types
+from .backends.quantities import register_quantity_types
 from ._threads import get_num_threads, set_num_threads, threads
 from . import _bfloat16, _threads
+from .backends import native as _native
 
 _threads._install()
 _bfloat16._install()
+_native._install()
 
 __version__ = "0.1.0"
 __all__ = [*_functions, "register_quantity_types", "ufuncs", "set_num_threads", "get_num_threads",

@@ -13,10 +13,10 @@ import sys
 
 #: name -> (module, one-line help)
 COMMANDS = {
-    "bench": ("actgrad._bench",
+    "bench": ("actgrad.commands.bench",
               "time relu_grad and relu_backward against np.copyto/np.add, the usual "
               "NumPy answers, numexpr and PyTorch (--catalogue: the smooth activations)"),
-    "accuracy": ("actgrad._accuracy",
+    "accuracy": ("actgrad.commands.accuracy",
                  "max error in ulp against mpmath, with PyTorch and JAX columns "
                  "(--sweep: dense sweeps of every float16, every k-th float32, "
                  "millions of float64)"),

@@ -16,9 +16,9 @@ Without ``out=``, the result is allocated like x (``np.empty_like``), so that
 it keeps x's memory layout whichever axis the rows run along.
 
 torch tensors, JAX arrays and CuPy arrays are computed by their own library
-(``_xp.compute_axis`` with the kernels of ``_xp_axis``), the axis counted
+(``_xp.compute_axis`` with the kernels of ``xp_axis``), the axis counted
 from the end as here; dask arrays, xarray objects and masked arrays by an
-adapter of ``_axis_containers`` around the NumPy function.
+adapter of ``backends.containers`` around the NumPy function.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ import operator
 import numpy as np
 from numpy.exceptions import AxisError
 
-from . import _axis_containers, _protocols, _ufuncs, _xp
+from . import _ufuncs
+from .backends import containers as _containers, kinds as _kinds, quantities as _quantities, xp as _xp
 from ._table import AXIS_ACTIVATIONS, AxisActivation, AxisForm
-from ._xp_axis import prelu_weight_shape
+from .backends.xp_axis import prelu_weight_shape
 
 # The result dtype of one input dtype (by dtype.char): floats keep theirs,
 # bool and integers give float64.  Other kinds are left to the ufunc, which
@@ -51,6 +52,19 @@ def normalize_axis_index(axis, ndim, name):
     if not -ndim <= axis < ndim:
         raise AxisError(axis, ndim, name)
     return axis % ndim
+
+
+def _ndim(a) -> int:
+    """a.ndim, or np.ndim(a) for a scalar or sequence (torch.compile traces
+    the first, not NumPy's function)."""
+    n = getattr(a, "ndim", None)
+    return n if type(n) is int else np.ndim(a)
+
+
+def _shape(a) -> tuple:
+    shape = getattr(a, "shape", None)
+    return tuple(shape) if shape is not None and type(getattr(a, "ndim", None)) is int \
+        else np.shape(a)
 
 
 def _array(x, name):
@@ -92,22 +106,20 @@ def _new_out(x, *others, shape=None):
 def _elsewhere(act, form, arrays):
     """Who computes, when not the gufunc on NumPy arrays: "torch", "jax" or
     "cupy" (their own library), "dask", "xarray", "masked" or "quantity" (an
-    adapter of ``_axis_containers``), or None (the ufunc)."""
-    if all(type(a) is np.ndarray for a in arrays):
-        return None
-    backend = _xp.backend_of(arrays)
-    if backend is not None:
-        return backend
-    return _axis_containers.adapter_for(act, form, arrays)
+    adapter of ``backends.containers``), or None (the ufunc)."""
+    kind = _kinds.kind_of(arrays)
+    if kind in _kinds.OWN_LIBRARIES:
+        return kind
+    return _containers.adapter_for(act, form, kind)
 
 
 def _compute_elsewhere(where, numpy_function, act, form, arrays, axis, out, ufunc_kwargs):
     keywords = {**({"out": out} if out is not None else {}), **ufunc_kwargs}
-    if where in _axis_containers.KINDS:
+    if where in _containers.KINDS:
         if keywords:
             raise TypeError(f"actgrad.{act.function_name(form)}: {', '.join(keywords)} "
                             f"apply to NumPy arrays only, not to {where} arrays")
-        return _axis_containers.compute(where, numpy_function, act, form, arrays, axis)
+        return _containers.compute(where, numpy_function, act, form, arrays, axis)
     _xp.refuse_numpy_keywords(act.function_name(form), where, (), keywords)
     return _xp.compute_axis(where, act, form, arrays, axis)
 
@@ -122,7 +134,7 @@ def _axis_functions(act: AxisActivation, form: AxisForm, ufunc):
                 return ufunc(x)  # the gufunc's own defaults: last axis, C order
             where = _elsewhere(act, form, (x,))
             if where is not None:
-                ax = normalize_axis_index(axis, np.ndim(x), name) - np.ndim(x)
+                ax = normalize_axis_index(axis, _ndim(x), name) - _ndim(x)
                 return _compute_elsewhere(where, function, act, form, (x,), ax, out,
                                           ufunc_kwargs)
             x = _array(x, name)
@@ -139,7 +151,7 @@ def _axis_functions(act: AxisActivation, form: AxisForm, ufunc):
         def function(grad_output, x, axis=-1, *, out=None, **ufunc_kwargs):
             where = _elsewhere(act, form, (grad_output, x))
             g, x = (grad_output, x) if where else (_array(grad_output, name), _array(x, name))
-            nd = max(np.ndim(g), np.ndim(x))
+            nd = max(_ndim(g), _ndim(x))
             # Counted from the end, so that it names the same axis in every
             # operand after broadcasting.
             ax = normalize_axis_index(axis, nd, name) - nd
@@ -179,7 +191,7 @@ def _halves_functions(act: AxisActivation, form: AxisForm, ufunc):
         def function(x, axis=-1, *, out=None, **ufunc_kwargs):
             where = _elsewhere(act, form, (x,))
             if where is not None:
-                ax = _halved_axis(name, np.shape(x), axis)[0] - np.ndim(x)
+                ax = _halved_axis(name, _shape(x), axis)[0] - _ndim(x)
                 return _compute_elsewhere(where, function, act, form, (x,), ax, out,
                                           ufunc_kwargs)
             x = _array(x, name)
@@ -195,7 +207,7 @@ def _halves_functions(act: AxisActivation, form: AxisForm, ufunc):
         def function(grad_output, x, axis=-1, *, out=None, **ufunc_kwargs):
             where = _elsewhere(act, form, (grad_output, x))
             if where is not None:
-                ax = _halved_axis(name, np.shape(x), axis)[0] - np.ndim(x)
+                ax = _halved_axis(name, _shape(x), axis)[0] - _ndim(x)
                 return _compute_elsewhere(where, function, act, form, (grad_output, x), ax,
                                           out, ufunc_kwargs)
             g, x = _array(grad_output, name), _array(x, name)
@@ -233,7 +245,7 @@ def _prelu_weight(name, x_shape, weight, *, for_broadcast):
             return weight
         weight = np.asarray(weight)
     # a quantity stays one (pint would strip its unit in np.asarray)
-    w = weight if _protocols.is_quantity(weight) else np.asarray(weight)
+    w = weight if _quantities.is_quantity(weight) else np.asarray(weight)
     if w.dtype.kind not in "biuf" and w.dtype.name != "bfloat16":
         # Let the ufunc raise its TypeError naming the function and dtype.
         return w if for_broadcast else w.reshape(-1)
@@ -270,7 +282,7 @@ def _channel_functions(act: AxisActivation, form: AxisForm, ufunc):
                 return _compute_elsewhere(where, function, act, form, (x, weight), None, None,
                                           ufunc_kwargs)
             x = _array(x, name)
-            w = _prelu_weight(name, np.shape(x), weight, for_broadcast=True)
+            w = _prelu_weight(name, _shape(x), weight, for_broadcast=True)
             return ufunc(x, w, **ufunc_kwargs)
 
         return function
@@ -278,7 +290,7 @@ def _channel_functions(act: AxisActivation, form: AxisForm, ufunc):
     def function(grad_output, x, weight):
         where = _elsewhere(act, form, (grad_output, x, weight))
         if where is not None:
-            _check_grad_output(name, np.shape(grad_output), np.shape(x))
+            _check_grad_output(name, _shape(grad_output), _shape(x))
             return _compute_elsewhere(where, function, act, form, (grad_output, x, weight),
                                       None, None, {})
         x = np.asarray(x)
@@ -295,7 +307,7 @@ def _channel_functions(act: AxisActivation, form: AxisForm, ufunc):
         # Merging the trailing axes is a view unless x's strides forbid it.
         grad_input, grad_weight = ufunc(g.reshape(view), x.reshape(view), w,
                                         axes=[(0, 1, 2), (0, 1, 2), (0,), (0, 1, 2), (0,)])
-        shape = np.shape(w_in)
+        shape = _shape(w_in)
         if w.shape != shape or np.size(w_in) != grad_weight.size:  # one weight for all
             with np.errstate(invalid="ignore"):  # inf + -inf is NaN, quietly
                 grad_weight = grad_weight.sum(dtype=grad_weight.dtype)
@@ -308,6 +320,10 @@ _CONVENTIONS = {"axis": _axis_functions, "halves": _halves_functions,
                 "channel": _channel_functions}
 
 
+#: name -> public function, for every form of every activation along an axis
+FUNCTIONS: dict = {}
+
+
 def public_functions():
     """(name, function) for every form of every activation along an axis."""
     for act in AXIS_ACTIVATIONS:
@@ -318,4 +334,5 @@ def public_functions():
             function.__module__ = "actgrad"
             function.__doc__ = act.docstring(form)
             function.ufunc = getattr(_ufuncs, name)
+            FUNCTIONS[name] = function
             yield name, function

@@ -1,6 +1,6 @@
 // The four public forms of every kernel: f, f', f'' and the fused backward
 // pass.  Free of Python and NumPy, so that the CPU ufunc loops (loops.hpp) and
-// the CuPy elementwise kernels (actgrad/_cupy.py) share this very code.
+// the CuPy elementwise kernels (actgrad/backends/cupy_kernels.py) share this very code.
 #pragma once
 
 // Force inlining into the vectorised loops (not for NVRTC, which inlines anyway).

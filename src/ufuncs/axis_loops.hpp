@@ -235,6 +235,7 @@ template <class Op, class S, class C, class O> struct GufuncLoop {
         // A zero-length core dimension leaves every output empty: no row is
         // visited (np.empty((10**9, 0)) would be 10**9 calls doing nothing).
         if (Op::empty(dims + 1)) return;
+        const ExactSubnormals exact;
         if constexpr (vectorised) {
             rows_for(current_isa())(args, dims, steps);
         } else {

@@ -21,7 +21,6 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -38,6 +37,10 @@
 
 #include "forms.hpp"
 #include "isa.hpp"
+
+#if defined(__SSE2__) || defined(_M_X64)
+#include <xmmintrin.h>
+#endif
 #include "pool.hpp"
 
 namespace actgrad {
@@ -195,6 +198,27 @@ struct Kernel {
     }
 };
 
+// The kernels compute with subnormals: a caller whose thread flushes them to
+// zero (XLA's threads, so a JAX callback; a process that loaded code built
+// with -ffast-math) would otherwise get 0 where a result or an intermediate
+// is subnormal, and read subnormal inputs as 0.  Every inner loop therefore
+// runs with x86's flush-to-zero (MXCSR bit 15) and denormals-are-zero (bit 6)
+// off, restored afterwards.  (Elsewhere the caller's mode stands.)
+class ExactSubnormals {
+#if defined(__SSE2__) || defined(_M_X64)
+    static constexpr unsigned flush = 0x8040u;
+    unsigned saved_;
+
+  public:
+    ExactSubnormals() : saved_(_mm_getcsr()) {
+        if (saved_ & flush) _mm_setcsr(saved_ & ~flush);
+    }
+    ~ExactSubnormals() {
+        if (saved_ & flush) _mm_setcsr(saved_);
+    }
+#endif
+};
+
 // The inner loop NumPy calls, for storage types S (inputs) and O (output).
 template <class Op, class S, class C, class O, std::size_t NP>
 struct Loop {
@@ -203,6 +227,7 @@ struct Loop {
     using K = Kernel<Op, C, NP>;
 
     static void run(char **args, npy_intp const *dims, npy_intp const *steps, void *) {
+        const ExactSubnormals exact;
         const npy_intp n = dims[0];
         const int threads = num_threads.load(std::memory_order_relaxed);
         const npy_intp parts = parallel_parts(n, threads);
@@ -224,6 +249,7 @@ struct Loop {
         npy_intp parts;
     };
     static void run_part(void *context, npy_intp part) {
+        const ExactSubnormals exact;
         const Job &job = *static_cast<const Job *>(context);
         char *const out = job.args[NA + NP];
         const npy_intp out_step = job.steps[NA + NP];

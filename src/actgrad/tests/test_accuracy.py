@@ -11,7 +11,7 @@ tolerance_ulp of the true value, float16 within 1 ulp.
 import numpy as np
 import pytest
 
-from actgrad._accuracy import FORMS, actgrad_function, load_references, ulp_error
+from actgrad.commands.accuracy import FORMS, actgrad_function, load_references, ulp_error
 from actgrad._table import ACTIVATIONS, REFERENCE_CASES
 
 REFS = load_references()

@@ -1,4 +1,4 @@
-"""The dense accuracy sweep (actgrad._sweep) and its reference (actgrad._sweep_reference).
+"""The dense accuracy sweep (actgrad.commands.sweep) and its reference (actgrad.commands.sweep_reference).
 
 * The reference agrees with the mpmath oracle (written independently) within
   the error bound it reports, and its arb balls within 1/1000 ulp.
@@ -22,10 +22,10 @@ import pytest
 pytest.importorskip("flint")
 mp = pytest.importorskip("mpmath")
 
-from actgrad import _sweep  # noqa: E402
-from actgrad import _sweep_reference as ref  # noqa: E402
-from actgrad._accuracy import FORMS  # noqa: E402
-from actgrad._mpmath_reference import CASES  # noqa: E402
+from actgrad.commands import sweep as _sweep  # noqa: E402
+from actgrad.commands import sweep_reference as ref  # noqa: E402
+from actgrad.commands.accuracy import FORMS  # noqa: E402
+from actgrad.commands.mpmath_reference import CASES  # noqa: E402
 from actgrad._table import REFERENCE_CASES  # noqa: E402
 
 GROUPS = [(c.name, f, d) for d in _sweep.DTYPES for c in REFERENCE_CASES for f in FORMS]

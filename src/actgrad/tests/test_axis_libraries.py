@@ -306,7 +306,7 @@ def test_kernels_on_the_numpy_namespace():
     a check of that path on machines without a GPU."""
     from array_api_compat import numpy as xp_numpy
 
-    from actgrad import _xp_axis
+    from actgrad.backends import xp_axis as _xp_axis
 
     rng = np.random.default_rng(3)
     x = rows("float64", rng)

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from actgrad import _bench
+from actgrad.commands import bench as _bench
 
 def bench(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(

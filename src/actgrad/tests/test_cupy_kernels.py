@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from actgrad import _cupy
+from actgrad.backends import cupy_kernels as _cupy
 from actgrad._table import ACTIVATIONS, FORMS
 
 # What CuPy puts around an ElementwiseKernel, reduced to plain C++.
@@ -100,7 +100,7 @@ def test_headers_use_only_std_names_the_gpu_has():
         used = set(re.findall(r"\bstd::(\w+)", _cupy.preamble(header)))
         assert used <= _cupy.STD_NAMES, (
             f"{header} uses std::{sorted(used - _cupy.STD_NAMES)}, which NVRTC lacks; "
-            "add it to actgrad/_cupy.py's shim")
+            "add it to actgrad/backends/cupy_kernels.py's shim")
 
 
 def test_preamble_inlines_every_local_header_once():

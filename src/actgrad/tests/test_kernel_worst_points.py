@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import actgrad as ag
-from actgrad._accuracy import ulp_error
+from actgrad.commands.accuracy import ulp_error
 
 mp.mp.dps = 60
 K2 = 2 * mp.sqrt(2 / mp.pi)

@@ -4,7 +4,7 @@
 one that imports (and, for the CUDA ones, finds a GPU).  Each backend turns a
 NumPy array into its own array, back again, and knows its type:
 
-    torch, torch-cuda, jax, cupy   computed by their own library (actgrad._xp)
+    torch, torch-cuda, jax, cupy   computed by their own library (actgrad.backends.xp)
     dask, xarray, masked, pint     through the ufunc (__array_ufunc__)
 """
 

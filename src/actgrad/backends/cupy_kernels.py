@@ -81,7 +81,7 @@ def kernel_dir() -> Path:
     """Where the C++ kernel headers are: installed beside the package, or in
     the source tree (editable installs)."""
     here = Path(__file__).resolve().parent
-    for candidate in (here / "kernels", here.parent / "kernels"):
+    for candidate in (here.parent / "kernels", here.parent.parent / "kernels"):
         if (candidate / "forms.hpp").is_file():
             return candidate
     raise FileNotFoundError(f"actgrad's C++ kernel headers are not installed beside {here}")

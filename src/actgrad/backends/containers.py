@@ -26,26 +26,20 @@ import math
 
 import numpy as np
 
-from . import _protocols
+from . import kinds as _kinds, quantities as _quantities
 
 
 
-def adapter_for(act, form, arrays) -> str | None:
-    """The adapter for these arrays, or None where the ufunc protocol serves:
-    prelu and prelu_grad are ufuncs, and pint and astropy quantities take the
-    gufuncs once they are registered (``_protocols``)."""
-    kind = None
-    for a in arrays:
-        root = type(a).__module__.partition(".")[0]
-        if root in ("dask", "xarray"):
-            kind = root
-            break
-        if isinstance(a, np.ma.MaskedArray):
-            kind = "masked"
-            break
-        if root in ("pint", "astropy"):
-            _protocols.register_for(arrays)
-            kind = "quantity"
+def adapter_for(act, form, kind) -> str | None:
+    """The adapter for arrays of this kind (``backends.kinds``), or None where the
+    ufunc protocol serves: prelu and prelu_grad are ufuncs, and pint and
+    astropy quantities take the gufuncs once they are registered
+    (``backends.quantities``)."""
+    if kind in _kinds.QUANTITIES:
+        _quantities.register(kind)
+        kind = "quantity"
+    elif kind not in _kinds.CONTAINERS:
+        kind = None
     if act.convention == "channel":
         return kind if form.kind == "backward" else None
     return None if kind == "quantity" else kind
@@ -56,7 +50,7 @@ def compute(kind, numpy_function, act, form, arrays, axis):
 
 
 def _result_dtype(arrays):
-    from ._axis import RESULT_DTYPE  # at call time: _axis imports this module
+    from .._axis import RESULT_DTYPE  # at call time: _axis imports this module
 
     dtype = np.result_type(*(getattr(a, "dtype", np.asarray(a).dtype) for a in arrays))
     return RESULT_DTYPE.get(dtype.char, dtype)
@@ -91,7 +85,7 @@ def _dask(numpy_function, act, form, arrays, axis):
 
 
 def _dask_prelu_backward(da, act, form, arrays):
-    from . import _axis, prelu_grad  # at call time: the package is imported by then
+    from .. import _axis, prelu_grad  # at call time: the package is imported by then
 
     g, x, w = arrays
     name = act.function_name(form)
@@ -201,11 +195,11 @@ def _masked(numpy_function, act, form, arrays, axis):
 def _quantity(numpy_function, act, form, arrays, axis):
     name = act.function_name(form)
     g, x, w = arrays
-    g, unit = _protocols.split_units(g, name, "grad_output", keep_units=True)
-    x, _ = _protocols.split_units(x, name, "x")
-    w, _ = _protocols.split_units(w, name, "weight")
-    like = next(a for a in arrays if _protocols.is_quantity(a))
-    return tuple(_protocols.with_units(r, like, unit) for r in numpy_function(g, x, w))
+    g, unit = _quantities.split_units(g, name, "grad_output", keep_units=True)
+    x, _ = _quantities.split_units(x, name, "x")
+    w, _ = _quantities.split_units(w, name, "weight")
+    like = next(a for a in arrays if _quantities.is_quantity(a))
+    return tuple(_quantities.with_units(r, like, unit) for r in numpy_function(g, x, w))
 
 
 _ADAPTERS = {"dask": _dask, "xarray": _xarray, "masked": _masked, "quantity": _quantity}

@@ -18,7 +18,7 @@ out to 1e-2), uniform points through both tails where the result falls
 through the subnormals to 0, and the inputs of ``KNOWN_POINTS`` (worst points
 found earlier) with their neighbours.
 
-The true values come from ``_sweep_reference`` (never from actgrad): a
+The true values come from ``sweep_reference`` (never from actgrad): a
 vectorised evaluation in a wider precision (float64 for float16/float32,
 long double for float64) that carries an error bound; wherever that bound
 exceeds ``UNC_TOL`` ulp, or the error it shows is within a quarter of the
@@ -26,7 +26,7 @@ bound of failing, or the point is among the worst of its group, python-flint's
 ball arithmetic decides (to 1/1000 ulp).  The worst point of every group is
 re-checked with the mpmath oracle at 60 digits.
 
-The ulp convention is ``_accuracy.ulp_error``'s.  actgrad's loops run with
+The ulp convention is ``accuracy.ulp_error``'s.  actgrad's loops run with
 the instruction set picked at import (ACTGRAD_CPU chooses a lower one; every
 clone gives the same bits, tests/test_isa.py).
 """
@@ -40,8 +40,8 @@ import time
 
 import numpy as np
 
-from . import _sweep_reference as ref
-from ._accuracy import FORMS, actgrad_function, ulp_error
+from . import sweep_reference as ref
+from .accuracy import FORMS, actgrad_function, ulp_error
 
 DTYPES = ("float16", "float32", "float64")
 #: default float32 stride and float64 point count: a full sweep in minutes on one core
@@ -70,7 +70,7 @@ _UINT = {np.dtype(np.float16): np.uint16, np.dtype(np.float32): np.uint32,
 
 
 def _cases():
-    from ._table import REFERENCE_CASES
+    from .._table import REFERENCE_CASES
     return REFERENCE_CASES
 
 
@@ -78,7 +78,7 @@ def bound_of(case, dtype) -> float:
     """The contract: 1 ulp for float16, the table's tolerance otherwise."""
     if np.dtype(dtype) == np.float16:
         return 1.0
-    from ._table import ACTIVATIONS
+    from .._table import ACTIVATIONS
     for act in ACTIVATIONS:
         for v in act.ufunc_variants():
             if act.name + v.suffix == case.ufunc:
@@ -208,14 +208,16 @@ def extra_points(case, form, dtype, n_points, seed):
 class Group:
     """The running result of one (case, form, dtype)."""
 
-    def __init__(self, case, form, dtype):
+    def __init__(self, case, form, dtype, func=None):
+        """`func(x)` computes the form (default: the ufunc; the backend tests
+        pass torch's and JAX's computations)."""
         self.case, self.form, self.dtype = case, form, np.dtype(dtype)
         self.bound = bound_of(case, dtype)
         self.points = 0
         self.decided = 0
         self.over = {}      # x -> err, decided by arb
         self.top = []       # [(err, x, decided)]
-        self.func = actgrad_function(case.name, form)
+        self.func = func if func is not None else actgrad_function(case.name, form)
 
     def _arb_errors(self, x, got):
         """ulp errors of got at the points x against arb."""
@@ -280,7 +282,7 @@ def mpmath_error(case, form, dtype, x, got) -> float:
     """ulp error of `got` at x against the mpmath oracle at 60 digits."""
     import mpmath as mp
 
-    from ._mpmath_reference import CASES
+    from .mpmath_reference import CASES
     func = CASES[case.name]["forms"][FORMS.index(form)]
     with mp.workdps(60):
         t = func(mp.mpf(float(x)), dtype=np.dtype(dtype).type)
@@ -396,7 +398,7 @@ def run(args) -> int:
                     offset=args.offset, points=args.points, seed=args.seed, log=sys.stderr)
     seconds = time.perf_counter() - t0
     offset = args.offset if args.offset is not None else default_offset(args.stride)
-    from . import _ufuncs
+    from .. import _ufuncs
     isa = _ufuncs._get_isa() if hasattr(_ufuncs, "_get_isa") else "default"
     what = {"float16": "float16 every pattern",
             "float32": f"float32 every {args.stride}-th pattern from {offset}",

@@ -19,7 +19,7 @@ that two backends provide:
   under test (``arb_reference``): a rigorous enclosure of the same closed
   form, used wherever it decides.
 
-The formulas are checked against the mpmath oracle (``_mpmath_reference``,
+The formulas are checked against the mpmath oracle (``mpmath_reference``,
 written independently) in tests/test_accuracy_sweep.py, which also checks that
 the tracked error bounds hold.
 """

@@ -15,7 +15,7 @@ infinity.
 
 ``actgrad accuracy --sweep`` measures on a dense sweep instead (every k-th
 float32 bit pattern, millions of float64 points, every float16; see
-actgrad._sweep) against an independent reference (actgrad._sweep_reference:
+actgrad.commands.sweep) against an independent reference (actgrad.commands.sweep_reference:
 python-flint balls where they decide, mpmath at the worst points), and
 exits with status 1 where a function breaks its bound.
 """
@@ -29,7 +29,8 @@ import sys
 
 import numpy as np
 
-DATA = os.path.join(os.path.dirname(__file__), "tests", "data", "references.npz")
+DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "tests", "data",
+                    "references.npz")
 FORMS = ("f", "grad", "grad2")
 SUFFIX = {"f": "", "grad": "_grad", "grad2": "_grad2"}
 DTYPES = ("float16", "float32", "float64")
@@ -70,14 +71,14 @@ def ulp_error(got, hi, lo, dtype) -> np.ndarray:
 
 
 def _cases() -> dict:
-    from ._table import REFERENCE_CASES
+    from .._table import REFERENCE_CASES
 
     return {c.name: c for c in REFERENCE_CASES}
 
 
 def actgrad_function(case: str, form: str):
     """The actgrad ufunc behind a reference case, with its parameters bound."""
-    from . import _ufuncs
+    from .. import _ufuncs
 
     spec = _cases()[case]
     ufunc = getattr(_ufuncs, spec.ufunc + SUFFIX[form])
@@ -185,7 +186,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of `actgrad accuracy` (registered in actgrad.__main__)."""
     p.add_argument("--no-peers", action="store_true", help="measure actgrad only")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    from . import _sweep
+    from . import sweep as _sweep
     g = p.add_argument_group("dense sweep (--sweep)")
     g.add_argument("--sweep", action="store_true",
                    help="the dense sweep instead of the committed sample (actgrad only)")
@@ -205,7 +206,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     if getattr(args, "sweep", False):
-        from . import _sweep
+        from . import sweep as _sweep
         if args.stride < 1 or args.points < 0:
             raise SystemExit("actgrad accuracy: --stride must be >= 1 and --points >= 0")
         return _sweep.run(args)

@@ -1,51 +1,43 @@
 """actgrad on torch tensors, JAX arrays and CuPy arrays.
 
-``backend_of`` recognises an array's library from its type's module, so that
-nothing is ever imported that the caller did not use: a torch tensor can only
-exist once torch is imported.  ``compute`` then runs the activation in that
-library, with the result in the same library, on the same device:
+``compute`` runs an activation on arrays of these libraries, with the result
+in the same library, on the same device:
 
-- dtypes follow the ufuncs: float16 (and bfloat16) are computed in float32 and
-  rounded once; integer and bool inputs give float64 (or the library's default
-  float where it has no float64: JAX without x64, torch on MPS), except that
-  relu and relu6 keep integer dtypes; complex input raises TypeError.
-- torch: the Array API kernels of ``_xp_kernels`` inside
-  ``torch.autograd.Function`` objects whose backward passes are actgrad's own
-  derivatives, so ``torch.autograd`` (to any order), ``torch.func.grad`` and
-  ``torch.func.vmap`` give actgrad's conventions at kinks and at NaN.
-- JAX: the same kernels under ``jax.custom_jvp``, with actgrad's derivatives as
-  the JVP rules: ``jax.grad``, ``jax.jit``, ``jax.vmap`` all work through them.
+- torch CPU tensors and JAX on its CPU backend: the C++ ufunc itself, on the
+  array's memory (``actgrad.backends.native``), bit-identical to NumPy;
 - CuPy: elementwise kernels compiled from the very C++ headers of the ufuncs
-  (``actgrad._cupy``).
-- softmax, log_softmax, glu and prelu (``compute_axis``): the Array API row
-  kernels of ``_xp_axis`` on every backend; ``f`` inside an autograd.Function
-  (torch) or custom_jvp (JAX) whose rules are actgrad's backward passes.
+  (``actgrad.backends.cupy_kernels``);
+- everywhere else (torch on CUDA or MPS, JAX on GPU or TPU): the Array API
+  kernels of ``xp_kernels`` and ``xp_axis``, run by the ``_Engine``
+  classes below, which ``native`` also differentiates beyond the table's
+  forms.
 
-Parameters are constants: no gradient flows to them.
+dtypes follow the ufuncs: float16 (and bfloat16) are computed in float32 and
+rounded once; integer and bool inputs give float64 (or the library's default
+float where it has no float64: JAX without x64, torch on MPS), except that
+relu and relu6 keep integer dtypes; complex input raises TypeError.  The
+engines' torch functions are ``torch.autograd.Function`` objects whose
+backward passes are actgrad's own derivatives, the JAX ones ``custom_jvp``
+functions with actgrad's derivatives as JVP rules.  Parameters are constants:
+no gradient flows to them (prelu's weight aside).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._xp_axis import AXIS_KERNELS, prelu_weight_shape
-from ._xp_kernels import kernel_for, select_backward
+from . import kinds as _kinds, native as _native
+from .native import _numpy_dtype
+from .xp_axis import AXIS_KERNELS, prelu_weight_shape
+from .xp_kernels import kernel_for, select_backward
 
-#: first component of a type's module -> backend name
-_ROOTS = {"torch": "torch", "jax": "jax", "jaxlib": "jax", "cupy": "cupy"}
 _SCALARS = (bool, int, float, np.generic)
 
 
 def backend_of(arrays) -> str | None:
-    """The backend of the first torch/JAX/CuPy array among `arrays`, or None.
-
-    Looks only at the types' modules (subclasses included): never imports."""
-    for a in arrays:
-        for cls in type(a).__mro__:
-            backend = _ROOTS.get(getattr(cls, "__module__", "").partition(".")[0])
-            if backend is not None:
-                return backend
-    return None
+    """The array library among `arrays` (torch, jax, cupy) that computes, or None."""
+    kind = _kinds.kind_of(arrays)
+    return kind if kind in _kinds.OWN_LIBRARIES else None
 
 
 def _engine(backend: str):
@@ -55,13 +47,31 @@ def _engine(backend: str):
     return engine
 
 
-def compute(backend: str, act, form, arrays, params):
-    """An elementwise activation on arrays of `backend`, with scalar or array params."""
-    return _engine(backend).call(act, form, arrays, params)
+def compute(backend: str, act, form, arrays, params, ufunc):
+    """An elementwise activation (the `ufunc` on NumPy arrays) on arrays of
+    `backend`, with scalar or array params: by the ufunc itself where the
+    arrays are in host memory (``native``), else by the Array API kernels."""
+    native = _native.for_backend(backend)
+    if native is not None and native.serves(arrays):
+        return native.call(_native.entry_for_ufunc(ufunc), arrays, params)
+    return array_api(backend, act, form, arrays, params)
 
 
 def compute_axis(backend: str, act, form, arrays, axis):
     """An activation along `axis` (counted from the end; None for prelu)."""
+    native = _native.for_backend(backend)
+    if native is not None and native.serves(arrays):
+        return native.call(_native.entry(act.function_name(form)), arrays, (), axis)
+    return array_api_axis(backend, act, form, arrays, axis)
+
+
+def array_api(backend: str, act, form, arrays, params):
+    """An elementwise activation by the Array API kernels of ``xp_kernels``."""
+    return _engine(backend).call(act, form, arrays, params)
+
+
+def array_api_axis(backend: str, act, form, arrays, axis):
+    """An activation along an axis by the Array API kernels of ``xp_axis``."""
     return _engine(backend).call_axis(act, form, arrays, axis)
 
 
@@ -73,13 +83,6 @@ def refuse_numpy_keywords(name, backend, args, kwargs):
             f"apply to NumPy input only; a {backend} array is computed by {backend} "
             f"(got {', '.join([*(['positional out'] if args else []), *kwargs])})"
         )
-
-
-def _numpy_dtype(dtype) -> np.dtype:
-    # JAX and CuPy dtypes are NumPy's; torch.float32 -> "float32".
-    if type(dtype).__module__.partition(".")[0] == "torch":
-        return np.dtype(str(dtype).rpartition(".")[2])
-    return np.dtype(dtype)
 
 
 class _Engine:
@@ -427,7 +430,7 @@ class _CupyEngine(_Engine):
         return self.asarray(xp, value, like, self.cupy.float64)
 
     def run(self, act, form, xp, arrays, params, floating):
-        from ._cupy import elementwise_kernel
+        from .cupy_kernels import elementwise_kernel
 
         return elementwise_kernel(act, form)(*arrays, *params)
 

@@ -527,7 +527,7 @@ def group_table(group: Group, markdown: bool) -> str:
 
 def describe_machine(modules: dict) -> str:
     import actgrad
-    from actgrad import _ufuncs
+    from .. import _ufuncs
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -742,7 +742,7 @@ def run_cli(args: argparse.Namespace) -> int:
             print(f"actgrad bench: not a float dtype: {name!r}", file=sys.stderr)
             return 2
     if args.isa is not None:
-        from . import _ufuncs
+        from .. import _ufuncs
 
         try:
             _ufuncs._set_isa(args.isa)
@@ -750,7 +750,7 @@ def run_cli(args: argparse.Namespace) -> int:
             print(f"actgrad bench: --isa: {exc}", file=sys.stderr)
             return 2
     if args.catalogue:
-        from . import _bench_catalogue
+        from . import catalogue as _bench_catalogue
 
         if args.threads < 1:
             print("actgrad bench: --threads must be at least 1", file=sys.stderr)

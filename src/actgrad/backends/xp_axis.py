@@ -1,7 +1,7 @@
 """The activations along an axis, written once against ``xp``.
 
 The Array API twins of the row kernels of ``src/kernels/axis.hpp``, for
-torch tensors, JAX arrays and CuPy arrays (``actgrad._xp`` runs them, inside
+torch tensors, JAX arrays and CuPy arrays (``actgrad.backends.xp`` runs them, inside
 ``torch.autograd.Function`` / ``jax.custom_jvp`` objects for autograd).  The
 same conventions as the ufuncs: a row of -inf gives softmax zeros (log_softmax
 -inf) and zero gradients, entries at +inf share their row, NaN anywhere in a
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from ._xp_kernels import _widen, leaky_relu, select_backward
+from .xp_kernels import _widen, leaky_relu, select_backward
 
 __all__ = ["AXIS_KERNELS", "prelu_weight_shape"]
 

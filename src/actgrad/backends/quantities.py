@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import sys
 
-from . import _ufuncs
-from ._table import ACTIVATIONS, AXIS_ACTIVATIONS, FORMS
+from . import kinds as _kinds
+from .. import _ufuncs
+from .._table import ACTIVATIONS, AXIS_ACTIVATIONS, FORMS
 
 _registered: set[str] = set()
 
@@ -33,7 +34,7 @@ def _entries():
                 name = act.name + variant.suffix + form.suffix
                 yield name, getattr(_ufuncs, name), form
     # and those along an axis with one output (prelu_backward, of two, takes
-    # magnitudes: _axis_containers)
+    # magnitudes: backends/containers.py)
     for act in AXIS_ACTIVATIONS:
         for form in act.forms:
             name = act.function_name(form)
@@ -41,14 +42,7 @@ def _entries():
                 yield name, getattr(_ufuncs, name), form
 
 
-#: the attribute that holds a quantity's unit, per library
-_UNIT_ATTRIBUTE = {"pint": "units", "astropy": "unit"}
-
-
-def is_quantity(a) -> bool:
-    """Whether `a` is a pint or astropy quantity (never imports either)."""
-    attribute = _UNIT_ATTRIBUTE.get(type(a).__module__.partition(".")[0])
-    return attribute is not None and hasattr(a, attribute)
+is_quantity = _kinds.is_quantity
 
 
 def split_units(a, name, what, keep_units=False):
@@ -86,12 +80,11 @@ def with_units(value, like, unit):
     return Quantity(value, unit if unit is not None else dimensionless_unscaled)
 
 
-def register_for(arrays) -> None:
-    """Register with the library of any pint or astropy quantity in `arrays`."""
-    for a in arrays:
-        root = type(a).__module__.partition(".")[0]
-        if root in _REGISTER and root not in _registered:
-            _REGISTER[root]()
+def register(kind: str) -> None:
+    """Register with the library of arrays of this kind (``backends.kinds``), if it is
+    a quantity library not yet told about actgrad."""
+    if kind in _REGISTER and kind not in _registered:
+        _REGISTER[kind]()
 
 
 def register_quantity_types() -> None:
