@@ -894,36 +894,61 @@ class mish:
 
 
 class squareplus:
-    # r = hypot(x, sqrt(b)): no overflow of x**2.  For x < 0 the identity
-    # (x + r)(r - x) = b replaces the cancelling sum; the halved r - x
-    # (den) keeps r - x from overflowing at x = -1e308.  b = 0 and b = inf
-    # (float32's rounding of a tiny or huge b) take the C++ kernel's limits.
+    # squareplus.hpp's algorithm: x and b scaled by a power of two s (exact;
+    # f is homogeneous: f(s x, s^2 b) = s f(x, b)) so that r = sqrt(x^2 + b)
+    # lies well inside the range, q = x^2 + b carried as qh + ql (Dekker,
+    # TwoSum); for x < 0 the quotient forms of (x + r)(r - x) = b, which do
+    # not cancel; f'' = b / (2 q r) with q r to twice the precision.  The
+    # scale comes from max(|x|, sqrt(b)) in three steps (the Array API has
+    # no frexp).  b = inf (float32's rounding of a huge b) takes the limits.
     @staticmethod
-    def _parts(xp, x, b):
-        sb = xp.asarray(b ** 0.5, dtype=x.dtype) if isinstance(b, (int, float)) else xp.sqrt(b)
-        r = xp.hypot(x, sb)
-        return r, r / 2 - x / 2
+    def _scaled(xp, x, b):
+        M = Math(xp, x.dtype)
+        sb = xp.sqrt(b) if not isinstance(b, (int, float)) else b ** 0.5
+        # +-inf and NaN computed as 0, their values selected at the end
+        xf = xp.where(xp.isfinite(x), x, 0.0)
+        m = xp.maximum(xp.abs(xf), xp.asarray(sb, dtype=x.dtype) if isinstance(sb, float)
+                       else sb)
+        lv = (80, 35, 100, 57) if M.single else (600, 300, 800, 450)
+        s = xp.where(m > 2.0 ** lv[0], 2.0 ** -lv[2],
+                     xp.where(m > 2.0 ** lv[1], 2.0 ** -lv[3],
+                              xp.where(m < 2.0 ** -lv[1], 2.0 ** lv[3], 1.0)))
+        s = xp.astype(s, x.dtype)
+        xs = xf * s
+        b1 = b * s
+        bs = b1 * s
+        p, pe = M.two_prod(xs, xs, True)
+        qh, qe = M.two_sum(p, bs)
+        ql = qe + pe
+        r = xp.sqrt(qh)
+        return M, s, xs, b1, bs, qh, ql, r
 
     @staticmethod
     def _f(xp, x, b):
-        r, den = squareplus._parts(xp, x, b)
-        y = xp.where(x >= 0, (x + r) / 2, (b / den) / 4)
-        return select(xp, b == float("inf"), nan_or(xp, x, float("inf")), y)
+        M, s, xs, b1, bs, qh, ql, r = squareplus._scaled(xp, x, b)
+        # (the other branch's divisor is 1 where it is not taken: no 0 there)
+        y = xp.where(x >= 0, ((xs + r) * 0.5) / s, b1 / (2 * xp.where(x >= 0, 1.0, r - xs)))
+        y = nan_or(xp, x, xp.where(x == math.inf, math.inf, xp.where(x == -math.inf, 0.0, y)))
+        return select(xp, b == math.inf, nan_or(xp, x, math.inf), y)
 
     @staticmethod
     def _df(xp, x, b):
-        r, den = squareplus._parts(xp, x, b)
-        h = b / (2 * r)
-        y = xp.where(x >= 0, xp.where(x == 0, 0.5, 0.5 + 0.5 * (x / r)), (h / den) / 2)
-        y = xp.where(x == float("inf"), 1.0, y)
-        return select(xp, b == float("inf"), nan_or(xp, x, 0.5), y)
+        M, s, xs, b1, bs, qh, ql, r = squareplus._scaled(xp, x, b)
+        pos = 0.5 + 0.5 * (xs / r)
+        neg = bs / (2 * xp.where(x >= 0, 1.0, M.fma(r, -xs, qh, True) + ql))
+        y = xp.where(x >= 0, pos, neg)
+        y = nan_or(xp, x, xp.where(x == math.inf, 1.0, xp.where(x == -math.inf, 0.0, y)))
+        return select(xp, b == math.inf, nan_or(xp, x, 0.5), y)
 
     @staticmethod
     def _d2f(xp, x, b):
-        r, _ = squareplus._parts(xp, x, b)
-        y = ((b / (2 * r)) / r) / r
-        y = select(xp, b == 0, xp.where(x == 0, float("inf"), nan_or(xp, x, 0.0)), y)
-        return select(xp, b == float("inf"), nan_or(xp, x, 0.0), y)
+        M, s, xs, b1, bs, qh, ql, r = squareplus._scaled(xp, x, b)
+        res = M.fma(-r, r, qh, True)  # qh - r^2
+        mh, me = M.two_prod(qh, r, True)
+        qr = mh + (me + r * (1.5 * ql + 0.5 * res))
+        y = ((b1 / (2 * qr)) * s) * s
+        y = nan_or(xp, x, xp.where(xp.isinf(x), 0.0, y))
+        return select(xp, b == math.inf, nan_or(xp, x, 0.0), y)
 
     f = _wide(_f.__func__)
     df = _wide(_df.__func__)
