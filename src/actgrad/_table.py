@@ -878,6 +878,9 @@ class AxisActivation:
     tolerance_ulp: dict
     kernel: str = ""
     references: tuple[str, ...] = ()
+    #: the value an absent (masked) entry of x takes, which gives it no
+    #: weight in its row: -inf for softmax, +inf for softmin
+    absent: float = -math.inf
     #: integer input always gives float64 (unlike relu's)
     keeps_integers = False
 
@@ -949,7 +952,7 @@ def _render_axis_docstring(act: AxisActivation, form: AxisForm) -> str:
 
 
 def _softmax_like(name, *, summary, formula, derivative, backward, conventions,
-                  examples, tolerance_ulp):
+                  examples, tolerance_ulp, absent=-math.inf):
     return AxisActivation(
         name=name, header="axis_loops.hpp", convention="axis", summary=summary,
         formula=formula, derivative=derivative, conventions=conventions,
@@ -970,7 +973,7 @@ def _softmax_like(name, *, summary, formula, derivative, backward, conventions,
             ">>> x = np.array([[0.0, 0.0, 0.0, 0.0], [5.0, -np.inf, 5.0, -np.inf], [-np.inf] * 4])\n"
             ">>> g = np.array([[1.0, 2.0, 3.0, 4.0]] * 3)"
         ),
-        examples=examples, torch_name=name, tolerance_ulp=tolerance_ulp,
+        examples=examples, torch_name=name, tolerance_ulp=tolerance_ulp, absent=absent,
     )
 
 
@@ -1056,6 +1059,7 @@ AXIS_ACTIVATIONS: tuple[AxisActivation, ...] = (
                           "       [ 0.375,  0.125, -0.125, -0.375]])"),
         },
         tolerance_ulp={"": 4.0, "_backward": 4.0},
+        absent=math.inf,
     ),
     AxisActivation(
         name="glu", header="axis_loops.hpp", convention="halves",

@@ -334,7 +334,7 @@ def test_masked_entries_are_absent():
     g = rng.standard_normal((3, 5))
     mask = np.array([[0, 1, 0, 0, 1], [0, 0, 0, 0, 0], [1, 1, 1, 1, 1]], bool)
     mx = np.ma.masked_array(x, mask=mask)
-    for name in ("softmax", "log_softmax"):
+    for name in ("softmax", "log_softmax", "softmin"):
         r = getattr(ag, name)(mx)
         b = getattr(ag, name + "_backward")(g, mx)
         assert isinstance(r, np.ma.MaskedArray) and isinstance(b, np.ma.MaskedArray)
