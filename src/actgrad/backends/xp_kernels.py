@@ -910,10 +910,12 @@ class squareplus:
         m = xp.maximum(xp.abs(xf), xp.asarray(sb, dtype=x.dtype) if isinstance(sb, float)
                        else sb)
         lv = (80, 35, 100, 57) if M.single else (600, 300, 800, 450)
-        s = xp.where(m > 2.0 ** lv[0], 2.0 ** -lv[2],
-                     xp.where(m > 2.0 ** lv[1], 2.0 ** -lv[3],
-                              xp.where(m < 2.0 ** -lv[1], 2.0 ** lv[3], 1.0)))
-        s = xp.astype(s, x.dtype)
+        # (the scales as arrays of x's dtype: torch.where of two Python floats
+        # would make a float32 tensor, where 2^450 overflows)
+        one = xp.ones_like(xf)
+        s = xp.where(m > 2.0 ** lv[0], 2.0 ** -lv[2] * one,
+                     xp.where(m > 2.0 ** lv[1], 2.0 ** -lv[3] * one,
+                              xp.where(m < 2.0 ** -lv[1], 2.0 ** lv[3] * one, one)))
         xs = xf * s
         b1 = b * s
         bs = b1 * s
