@@ -782,14 +782,17 @@ def jax_reference(case, x, g=None, second=False):
     import jax.numpy as jnp
 
     fn = JAX_PEERS[case.name](jax.nn, {**case.act.default_params(), **case.params})
-    xj = jnp.asarray(np.array(x, copy=True))
-    d1 = jax.vmap(jax.grad(fn))
-    y, d = np.asarray(fn(xj)), np.asarray(d1(xj))
+    shape = np.shape(x)
+    xj = jnp.asarray(np.array(x, copy=True).ravel())  # jax.grad per element, any shape
+
+    def per_element(h):
+        return np.asarray(jax.vmap(h)(xj)).reshape(shape)
+    y, d = np.asarray(fn(xj)).reshape(shape), per_element(jax.grad(fn))
     if case.name in JAX_TIE_FORMS:
-        d = np.asarray(jax.vmap(jax.grad(JAX_TIE_FORMS[case.name](jnp)))(xj))
+        d = per_element(jax.grad(JAX_TIE_FORMS[case.name](jnp)))
     out = [y, d if g is None else np.asarray(g) * d]
     if second:
-        out.append(np.asarray(jax.vmap(jax.grad(jax.grad(fn)))(xj)))
+        out.append(per_element(jax.grad(jax.grad(fn))))
     return tuple(out)
 
 
