@@ -685,6 +685,73 @@ ACTIVATIONS: tuple[Activation, ...] = (
             "_backward": "array([3.35350130e-03, 2.68941421e+00, 5.00000000e+00, 5.62176501e+00,\n       9.52574127e+00, 9.99088949e+00])",
         },
     ),
+    _smooth(
+        "squareplus",
+        header="squareplus.hpp",
+        summary="Squareplus, a ReLU smoothed by a square root, elementwise.",
+        formula="(x + sqrt(x**2 + b)) / 2, computed as b / (2 (sqrt(x**2 + b) - x)) for x < 0",
+        derivative="(1 + x / sqrt(x**2 + b)) / 2",
+        second_derivative="b / (2 (x**2 + b)**1.5)",
+        kinks="none (smooth everywhere); f(0) = sqrt(b)/2, f'(0) = 1/2. No overflow of "
+              "x**2 (squareplus(1e300) == 1e300) and no cancellation for x < 0 "
+              "(squareplus(-1e300) == 1e-300; JAX's form gives 0, or inf where x**2 overflows).",
+        limits="f(-inf) = 0, f(+inf) = +inf; f'(-inf) = 0, f'(+inf) = 1; f''(+-inf) = 0 "
+               "(JAX gives NaN for f'(+inf)).",
+        params=(Param("b", 4.0, "positive",
+                      "Smoothness, finite and > 0 (JAX's default 4); f(0) = sqrt(b)/2."),),
+        test_params=({"b": 1.0}, {"b": 0.01}, {"b": 1e6}),
+        torch_name="",
+        references=("J. T. Barron, Squareplus: A Softplus-Like Algebraic Rectifier, "
+                    "arXiv:2112.11687, 2021.",),
+        examples={
+            "": "array([0.12310563, 0.61803399, 1.        , 1.13278222, 3.30277564,\n       7.14005494])",
+            "_grad": "array([0.01492875, 0.2763932 , 0.5       , 0.56201737, 0.91602515,\n       0.98076197])",
+            "_grad2": "array([0.0035667 , 0.17888544, 0.25      , 0.24425302, 0.04266925,\n       0.00518342])",
+            "_backward": "array([0.1492875 , 2.76393202, 5.        , 5.62017367, 9.16025147,\n       9.80761974])",
+        },
+    ),
+    _smooth(
+        "sparse_plus",
+        header="sparse.hpp",
+        summary="Sparse plus, the piecewise-quadratic twin of softplus, elementwise.",
+        formula="0 if x <= -1, (x + 1)**2 / 4 if -1 < x < 1, x if x >= 1",
+        derivative="sparse_sigmoid(x) = 0 if x <= -1, (x + 1) / 2 if -1 < x < 1, 1 if x >= 1",
+        second_derivative="1/2 if -1 < x < 1 else 0",
+        kinks="f and f' are continuous; f'' jumps at -1 and 1, where it takes the outer "
+              "branch: f''(-1) = f''(1) = 0, as JAX's double grad.",
+        limits="f(-inf) = 0, f(+inf) = +inf; f'(-inf) = 0, f'(+inf) = 1; f''(+-inf) = 0.",
+        kink_points=lambda: (-1.0, 1.0),
+        torch_name="",
+        references=("M. Blondel, A. F. T. Martins, V. Niculae, Learning with Fenchel-Young Losses, "
+                    "JMLR 21, 2020, section 6.2.",),
+        examples={
+            "": "array([0.      , 0.      , 0.25    , 0.390625, 3.      , 7.      ])",
+            "_grad": "array([0.   , 0.   , 0.5  , 0.625, 1.   , 1.   ])",
+            "_grad2": "array([0. , 0. , 0.5, 0.5, 0. , 0. ])",
+            "_backward": "array([ 0.  ,  0.  ,  5.  ,  6.25, 10.  , 10.  ])",
+        },
+    ),
+    _smooth(
+        "sparse_sigmoid",
+        header="sparse.hpp",
+        summary="Sparse sigmoid, the derivative of sparse_plus, elementwise.",
+        formula="0 if x <= -1, (x + 1) / 2 if -1 < x < 1, 1 if x >= 1",
+        derivative="1/2 if -1 < x < 1 else 0",
+        second_derivative="0",
+        kinks="f'(-1) = f'(1) = 0, the outer branch, so that sparse_sigmoid_grad equals "
+              "sparse_plus_grad2 everywhere (JAX's jnp.clip gives 1/4 at the ties).",
+        limits="f(-inf) = 0, f(+inf) = 1; f' and f'' are 0 at +-inf.",
+        kink_points=lambda: (-1.0, 1.0),
+        torch_name="",
+        references=("M. Blondel, A. F. T. Martins, V. Niculae, Learning with Fenchel-Young Losses, "
+                    "JMLR 21, 2020, section 6.2.",),
+        examples={
+            "": "array([0.   , 0.   , 0.5  , 0.625, 1.   , 1.   ])",
+            "_grad": "array([0. , 0. , 0.5, 0.5, 0. , 0. ])",
+            "_grad2": "array([0., 0., 0., 0., 0., 0.])",
+            "_backward": "array([0., 0., 5., 5., 0., 0.])",
+        },
+    ),
 )
 
 
@@ -752,6 +819,13 @@ REFERENCE_CASES: tuple[ReferenceCase, ...] = (
                   lambda jax, jnp: (lambda x: x * jnp.tanh(jax.nn.softplus(x)))),
     ReferenceCase("softplus_threshold", "softplus_threshold", {"beta": 1.0, "threshold": 20.0},
                   _torch_softplus(1.0, 20.0)),
+    ReferenceCase("sparse_plus", "sparse_plus", {}, None, lambda jax, jnp: jax.nn.sparse_plus),
+    ReferenceCase("sparse_sigmoid", "sparse_sigmoid", {}, None,
+                  lambda jax, jnp: jax.nn.sparse_sigmoid),
+    ReferenceCase("squareplus", "squareplus", {"b": 4.0}, None,
+                  lambda jax, jnp: (lambda x: jax.nn.squareplus(x, 4.0))),
+    ReferenceCase("squareplus_b0.01", "squareplus", {"b": 0.01}, None,
+                  lambda jax, jnp: (lambda x: jax.nn.squareplus(x, 0.01))),
 )
 
 
@@ -804,6 +878,9 @@ class AxisActivation:
     tolerance_ulp: dict
     kernel: str = ""
     references: tuple[str, ...] = ()
+    #: the value an absent (masked) entry of x takes, which gives it no
+    #: weight in its row: -inf for softmax, +inf for softmin
+    absent: float = -math.inf
     #: integer input always gives float64 (unlike relu's)
     keeps_integers = False
 
@@ -875,7 +952,7 @@ def _render_axis_docstring(act: AxisActivation, form: AxisForm) -> str:
 
 
 def _softmax_like(name, *, summary, formula, derivative, backward, conventions,
-                  examples, tolerance_ulp):
+                  examples, tolerance_ulp, absent=-math.inf):
     return AxisActivation(
         name=name, header="axis_loops.hpp", convention="axis", summary=summary,
         formula=formula, derivative=derivative, conventions=conventions,
@@ -896,7 +973,7 @@ def _softmax_like(name, *, summary, formula, derivative, backward, conventions,
             ">>> x = np.array([[0.0, 0.0, 0.0, 0.0], [5.0, -np.inf, 5.0, -np.inf], [-np.inf] * 4])\n"
             ">>> g = np.array([[1.0, 2.0, 3.0, 4.0]] * 3)"
         ),
-        examples=examples, torch_name=name, tolerance_ulp=tolerance_ulp,
+        examples=examples, torch_name=name, tolerance_ulp=tolerance_ulp, absent=absent,
     )
 
 
@@ -955,6 +1032,34 @@ AXIS_ACTIVATIONS: tuple[AxisActivation, ...] = (
                           "       [ 0. ,  0. ,  0. ,  0. ]])"),
         },
         tolerance_ulp={"": 4.0, "_backward": 4.0},
+    ),
+    _softmax_like(
+        "softmin",
+        summary="Softmin along an axis: softmax(-x), the smallest entries weighted most.",
+        formula="s_i = exp(m - x_i) / sum_j exp(m - x_j),   m = min_j x_j",
+        derivative="d s_i / d x_j = -s_i * (delta_ij - s_j)",
+        backward="grad_x = -s * (grad_output - sum(grad_output * s))",
+        conventions=(
+            "softmin(x) is softmax(-x) bit for bit (negation is exact), as PyTorch\n"
+            "defines it, with softmax's conventions mirrored: a row that is all +inf\n"
+            "gives zeros and its backward pass zeros; entries at -inf share their row\n"
+            "equally: softmin([-inf, 1, -inf]) = [0.5, 0, 0.5]. NaN anywhere in a row\n"
+            "of x gives a row of NaN. The backward pass is -0.0 where s is 0, whatever\n"
+            "grad_output holds there (PyTorch's autograd through softmax(-x) gives\n"
+            "-0.0 too). Each result is within a few ulp of the exact value."
+        ),
+        examples={
+            "": ("ag.softmin(x)",
+                 "array([[0.25, 0.25, 0.25, 0.25],\n"
+                 "       [0.  , 0.5 , 0.  , 0.5 ],\n"
+                 "       [0.25, 0.25, 0.25, 0.25]])"),
+            "_backward": ("ag.softmin_backward(g, x)",
+                          "array([[ 0.375,  0.125, -0.125, -0.375],\n"
+                          "       [-0.   ,  0.5  , -0.   , -0.5  ],\n"
+                          "       [ 0.375,  0.125, -0.125, -0.375]])"),
+        },
+        tolerance_ulp={"": 4.0, "_backward": 4.0},
+        absent=math.inf,
     ),
     AxisActivation(
         name="glu", header="axis_loops.hpp", convention="halves",

@@ -215,7 +215,7 @@ template <class T> struct RowMax {
 #if ACTGRAD_LANE_VECTORS
 // The same pass over a contiguous row of T, written with vector types: the
 // compiler does not vectorise the lane loop below (its selects stay scalar).
-template <class T> ACTGRAD_KERNEL RowMax<T> row_max_direct(const T *x, index_t n) {
+template <class T, bool negate = false> ACTGRAD_KERNEL RowMax<T> row_max_direct(const T *x, index_t n) {
     using V = typename LaneVector<T>::type;
     constexpr int L = int(sizeof(V) / sizeof(T));
     V m = V{} - inf_v<T>;
@@ -224,6 +224,7 @@ template <class T> ACTGRAD_KERNEL RowMax<T> row_max_direct(const T *x, index_t n
     for (; i + L <= n; i += L) {
         V v;
         load_lanes(v, x + i);
+        if constexpr (negate) v = -v;
         m = m < v ? v : m;
         unordered += v != v ? v : V{};
     }
@@ -234,17 +235,30 @@ template <class T> ACTGRAD_KERNEL RowMax<T> row_max_direct(const T *x, index_t n
         nan = nan || unordered[j] != unordered[j];
     }
     for (; i < n; ++i) {
-        r = r < x[i] ? x[i] : r;
-        nan = nan || x[i] != x[i];
+        const T v = negate ? -x[i] : x[i];
+        r = r < v ? v : r;
+        nan = nan || v != v;
     }
     return {r, nan};
 }
 #endif
 
+template <class X> struct NegatedRow;
+template <class X> struct is_negated_row : std::false_type {};
+template <class X> struct is_negated_row<NegatedRow<X>> : std::true_type {};
+
 template <class T, class X> ACTGRAD_KERNEL RowMax<T> row_max(const X &x, index_t n) {
 #if ACTGRAD_LANE_VECTORS
     if constexpr (X::template direct<T> && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
         return row_max_direct(x.data(), n);
+    }
+    // softmin's -x over a contiguous row: the maximum of -x from the same
+    // vector pass, negating as it loads
+    if constexpr (is_negated_row<X>::value) {
+        if constexpr (std::decay_t<decltype(x.x)>::template direct<T> &&
+                      (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
+            return row_max_direct<T, true>(x.x.data(), n);
+        }
     }
 #endif
     constexpr int L = lanes<T>;
@@ -446,6 +460,36 @@ struct log_softmax {
             const T gi = g[i];
             return s == T(0) ? gi : gi - s * gt;
         });
+    }
+};
+
+// softmin(x) = softmax(-x): softmax's kernels through a view that negates x
+// (and, for the backward pass, one that negates what is written and read
+// back: the Jacobian of softmin at x is minus softmax's at -x).  Negation is
+// exact, so softmin is softmax at -x bit for bit, its conventions included: a
+// row of +inf is the masked row (zeros), entries at -inf share their row.
+// Where s is 0 the backward pass is -0.0, as PyTorch's autograd through
+// softmax(-x) gives.
+template <class X> struct NegatedRow {
+    template <class T> static constexpr bool direct = false;
+    const X &x;
+    ACTGRAD_KERNEL auto operator[](index_t i) const { return -x[i]; }
+};
+template <class Out> struct NegatedOut {
+    using value_type = typename Out::value_type;
+    const Out &out;
+    ACTGRAD_KERNEL bool scratch() const { return out.scratch(); }
+    ACTGRAD_KERNEL void set(index_t i, value_type v) const { out.set(i, -v); }
+    ACTGRAD_KERNEL value_type get(index_t i) const { return -out.get(i); }
+};
+
+struct softmin {
+    template <class T, class X, class Out> ACTGRAD_KERNEL static void f(const X &x, const Out &out, index_t n) {
+        softmax::f<T>(NegatedRow<X>{x}, out, n);
+    }
+    template <class T, class G, class X, class Out>
+    ACTGRAD_KERNEL static void backward(const G &g, const X &x, const Out &out, index_t n) {
+        softmax::backward<T>(g, NegatedRow<X>{x}, NegatedOut<Out>{out}, n);
     }
 };
 

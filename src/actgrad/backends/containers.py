@@ -13,6 +13,7 @@ dask     lazy: each operand rechunked to one chunk along the axis, then
 xarray   ``xarray.apply_ufunc`` over the named dimension, coordinates and
          attributes kept (glu drops the coordinate of the dimension it halves).
 masked   masked entries are absent: x is -inf there for softmax/log_softmax
+         (+inf for softmin: the table's AxisActivation.absent)
          (it takes no share of the row) and grad_output 0 (it adds nothing);
          the result is masked where any input was.
 quantity pint and astropy, for prelu's backward pass (the other forms are
@@ -168,7 +169,8 @@ def _masked(numpy_function, act, form, arrays, axis):
         return np.ma.masked_array(grad_input, mask=np.broadcast_to(absent, x.shape)), grad_weight
     if act.convention == "axis":
         x_mask = masks[-1]
-        x = np.where(x_mask, -np.inf, data[-1]) if x_mask.any() else data[-1]
+        # absent entries take the value of no weight (-inf; +inf for softmin)
+        x = np.where(x_mask, act.absent, data[-1]) if x_mask.any() else data[-1]
         if form.kind == "f":
             return np.ma.masked_array(numpy_function(x, axis=axis), mask=x_mask)
         absent = masks[0] | x_mask

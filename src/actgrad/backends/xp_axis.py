@@ -255,3 +255,22 @@ class prelu:
 
 AXIS_KERNELS: dict[str, type] = {"softmax": softmax, "log_softmax": log_softmax,
                                  "glu": glu, "prelu": prelu}
+
+
+# --- appended: softmin (axis.hpp's softmin: softmax at -x) ------------------
+
+
+class softmin:
+    @staticmethod
+    def f(xp, x, axis):
+        return softmax.f(xp, -x, axis)
+
+    @staticmethod
+    def backward(xp, g, x, axis):
+        # minus softmax's Jacobian at -x (-0.0 where s is 0, as axis.hpp)
+        return -softmax.backward(xp, g, -x, axis)
+
+    jvp = backward  # the Jacobian -(diag(s) - s s^T) is symmetric
+
+
+AXIS_KERNELS["softmin"] = softmin

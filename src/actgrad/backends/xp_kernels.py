@@ -888,6 +888,103 @@ class mish:
     d2f = _wide(_d2f.__func__)
 
 
+# --- appended: squareplus (squareplus.hpp), sparse_plus and sparse_sigmoid
+# (sparse.hpp).  float32 is computed in float64 (_wide), so the plain
+# formulas below round once in the end.
+
+
+class squareplus:
+    # squareplus.hpp's algorithm: x and b scaled by a power of two s (exact;
+    # f is homogeneous: f(s x, s^2 b) = s f(x, b)) so that r = sqrt(x^2 + b)
+    # lies well inside the range, q = x^2 + b carried as qh + ql (Dekker,
+    # TwoSum); for x < 0 the quotient forms of (x + r)(r - x) = b, which do
+    # not cancel; f'' = b / (2 q r) with q r to twice the precision.  The
+    # scale comes from max(|x|, sqrt(b)) in three steps (the Array API has
+    # no frexp).  b = inf (float32's rounding of a huge b) takes the limits.
+    @staticmethod
+    def _scaled(xp, x, b):
+        M = Math(xp, x.dtype)
+        sb = xp.sqrt(b) if not isinstance(b, (int, float)) else b ** 0.5
+        # +-inf and NaN computed as 0, their values selected at the end
+        xf = xp.where(xp.isfinite(x), x, 0.0)
+        m = xp.maximum(xp.abs(xf), xp.asarray(sb, dtype=x.dtype) if isinstance(sb, float)
+                       else sb)
+        lv = (80, 35, 100, 57) if M.single else (600, 300, 800, 450)
+        # (the scales as arrays of x's dtype: torch.where of two Python floats
+        # would make a float32 tensor, where 2^450 overflows)
+        one = xp.ones_like(xf)
+        s = xp.where(m > 2.0 ** lv[0], 2.0 ** -lv[2] * one,
+                     xp.where(m > 2.0 ** lv[1], 2.0 ** -lv[3] * one,
+                              xp.where(m < 2.0 ** -lv[1], 2.0 ** lv[3] * one, one)))
+        xs = xf * s
+        b1 = b * s
+        bs = b1 * s
+        p, pe = M.two_prod(xs, xs, True)
+        qh, qe = M.two_sum(p, bs)
+        ql = qe + pe
+        r = xp.sqrt(qh)
+        return M, s, xs, b1, bs, qh, ql, r
+
+    @staticmethod
+    def _f(xp, x, b):
+        M, s, xs, b1, bs, qh, ql, r = squareplus._scaled(xp, x, b)
+        # (the other branch's divisor is 1 where it is not taken: no 0 there)
+        y = xp.where(x >= 0, ((xs + r) * 0.5) / s, b1 / (2 * xp.where(x >= 0, 1.0, r - xs)))
+        y = nan_or(xp, x, xp.where(x == math.inf, math.inf, xp.where(x == -math.inf, 0.0, y)))
+        return select(xp, b == math.inf, nan_or(xp, x, math.inf), y)
+
+    @staticmethod
+    def _df(xp, x, b):
+        M, s, xs, b1, bs, qh, ql, r = squareplus._scaled(xp, x, b)
+        pos = 0.5 + 0.5 * (xs / r)
+        neg = bs / (2 * xp.where(x >= 0, 1.0, M.fma(r, -xs, qh, True) + ql))
+        y = xp.where(x >= 0, pos, neg)
+        y = nan_or(xp, x, xp.where(x == math.inf, 1.0, xp.where(x == -math.inf, 0.0, y)))
+        return select(xp, b == math.inf, nan_or(xp, x, 0.5), y)
+
+    @staticmethod
+    def _d2f(xp, x, b):
+        M, s, xs, b1, bs, qh, ql, r = squareplus._scaled(xp, x, b)
+        res = M.fma(-r, r, qh, True)  # qh - r^2
+        mh, me = M.two_prod(qh, r, True)
+        qr = mh + (me + r * (1.5 * ql + 0.5 * res))
+        y = ((b1 / (2 * qr)) * s) * s
+        y = nan_or(xp, x, xp.where(xp.isinf(x), 0.0, y))
+        return select(xp, b == math.inf, nan_or(xp, x, 0.0), y)
+
+    f = _wide(_f.__func__)
+    df = _wide(_df.__func__)
+    d2f = _wide(_d2f.__func__)
+
+
+class sparse_plus:
+    @staticmethod
+    def _f(xp, x):
+        y = x + 1
+        return xp.where(x <= -1, 0.0, xp.where(x >= 1, x, (y * y) / 4))
+
+    @staticmethod
+    def _df(xp, x):
+        return xp.where(x <= -1, 0.0, xp.where(x >= 1, 1.0, (x + 1) / 2))
+
+    @staticmethod
+    def _d2f(xp, x):
+        return xp.where((x > -1) & (x < 1), 0.5, nan_or(xp, x, 0.0))
+
+    f = _wide(_f.__func__)
+    df = _wide(_df.__func__)
+    d2f = _wide(_d2f.__func__)
+
+
+class sparse_sigmoid:
+    f = sparse_plus.df
+    df = sparse_plus.d2f
+
+    @staticmethod
+    def d2f(xp, x):
+        return piecewise_linear_grad2(xp, x)
+
+
 KERNELS: dict[str, type] = {
     name: obj for name, obj in list(globals().items())
     if isinstance(obj, type) and hasattr(obj, "f") and hasattr(obj, "df")

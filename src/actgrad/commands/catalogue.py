@@ -65,6 +65,12 @@ def numpy_idioms(np_, sp):
                       lambda x: np.where(x < -3, 0, np.where(x >= 3, 1, x / 3 + 0.5))),
         "tanhshrink": (lambda x: x - np.tanh(x), lambda x: np.tanh(x) ** 2),
         "mish": (lambda x: x * np.tanh(np.logaddexp(0, x)), None),
+        "squareplus": (lambda x: (x + np.sqrt(x * x + 4)) / 2,
+                       lambda x: (1 + x / np.sqrt(x * x + 4)) / 2),
+        "sparse_plus": (lambda x: np.where(x <= -1, 0, np.where(x >= 1, x, (x + 1) ** 2 / 4)),
+                        lambda x: np.clip(x + 1, 0, 2) / 2),
+        "sparse_sigmoid": (lambda x: np.clip(x + 1, 0, 2) / 2,
+                           lambda x: np.where((x > -1) & (x < 1), 0.5, 0)),
     }
     if erf is not None:
         out["gelu"] = (lambda x: 0.5 * x * (1 + erf(x / np.sqrt(2))),
@@ -78,6 +84,7 @@ NUMEXPR = {
     "silu": ("x / (1 + exp(-x))", None),
     "softplus": ("log1p(exp(x))", "1 / (1 + exp(-x))"),
     "elu": ("where(x > 0, x, expm1(x))", "where(x > 0, 1, exp(x))"),
+    "squareplus": ("(x + sqrt(x * x + 4)) / 2", "(1 + x / sqrt(x * x + 4)) / 2"),
     "softsign": ("x / (1 + abs(x))", "1 / (1 + abs(x))**2"),
     "tanhshrink": ("x - tanh(x)", "tanh(x)**2"),
     "mish": ("x * tanh(log1p(exp(x)))", None),
@@ -107,11 +114,13 @@ JAX = {
     "mish": "lambda x: x * jnp.tanh(jax.nn.softplus(x))", "softsign": "jax.nn.soft_sign",
     "hardsigmoid": "jax.nn.hard_sigmoid", "hardswish": "jax.nn.hard_swish",
     "tanhshrink": "lambda x: x - jnp.tanh(x)",
+    "squareplus": "jax.nn.squareplus", "sparse_plus": "jax.nn.sparse_plus",
+    "sparse_sigmoid": "jax.nn.sparse_sigmoid",
 }
 
 
 #: along an axis (rows of ROW elements): name -> forms timed
-AXIS = ("softmax", "log_softmax", "glu")
+AXIS = ("softmax", "log_softmax", "glu", "softmin")
 ROW = 1000
 
 
@@ -134,6 +143,7 @@ def axis_idioms(sp):
         return np.concatenate([g * s, g * a * s * (1 - s)], axis=-1)
 
     return {"softmax": (lambda x: sp.softmax(x, axis=-1), softmax_backward),
+            "softmin": (lambda x: sp.softmax(-x, axis=-1), lambda g, x: -softmax_backward(g, -x)),
             "log_softmax": (lambda x: sp.log_softmax(x, axis=-1), log_softmax_backward),
             "glu": (lambda x: (lambda a, b: a * sp.expit(b))(*halves(x)), glu_backward)}
 
@@ -147,10 +157,13 @@ TORCH_AXIS = {
                     "torch.ops.aten._log_softmax_backward_data(g, torch.log_softmax(x, -1), -1, "
                     "x.dtype)"),
     "glu": ("F.glu(x, -1)", "torch.ops.aten.glu_backward(g, x, -1)"),
+    # softmin is softmax(-x) in PyTorch: its backward is softmax's, negated
+    "softmin": ("F.softmin(x, -1)",
+                "-torch.ops.aten._softmax_backward_data(g, F.softmin(x, -1), -1, x.dtype)"),
 }
 
 JAX_AXIS = {"softmax": "jax.nn.softmax", "log_softmax": "jax.nn.log_softmax",
-            "glu": "jax.nn.glu"}
+            "glu": "jax.nn.glu", "softmin": "lambda x: jax.nn.softmax(-x)"}
 
 
 def elementwise_rows(name, x, g, out, idioms, peers):

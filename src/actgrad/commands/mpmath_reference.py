@@ -172,6 +172,36 @@ REFERENCES = {
 }
 
 
+def _squareplus(x, b=4.0):  # for x < 0 the quotient: x + r cancels beyond 50 digits
+    r = mp.sqrt(x * x + b)
+    return (x + r) / 2 if x >= 0 else b / (2 * (r - x))
+
+
+def _squareplus1(x, b=4.0):
+    r = mp.sqrt(x * x + b)
+    return (1 + x / r) / 2 if x >= 0 else b / (2 * r * (r - x))
+
+
+def _sparse_plus(x):
+    return mp.mpf(0) if x <= -1 else (x if x >= 1 else (x + 1) ** 2 / 4)
+
+
+def _sparse_sigmoid(x):
+    return mp.mpf(0) if x <= -1 else (mp.mpf(1) if x >= 1 else (x + 1) / 2)
+
+
+def _sparse_sigmoid1(x):  # the outer branch at +-1
+    return mp.mpf(1) / 2 if -1 < x < 1 else mp.mpf(0)
+
+
+REFERENCES.update({
+    "squareplus": (_squareplus, _squareplus1,
+                   lambda x, b=4.0: b / (2 * mp.sqrt(x * x + b) ** 3)),
+    "sparse_plus": (_sparse_plus, _sparse_sigmoid, _sparse_sigmoid1),
+    "sparse_sigmoid": (_sparse_sigmoid, _sparse_sigmoid1, lambda x: mp.mpf(0)),
+})
+
+
 def self_check():
     """The closed-form derivatives agree with numerical differentiation."""
     for name, (f, df, d2f) in REFERENCES.items():
@@ -232,6 +262,17 @@ CASES = {
     "mish": {"forms": _bind(REFERENCES["mish"]), "params": {},
              "points": (-1.1924312145154952, -2.256376396360793, 1.4905711794854285,
                         -1.55, -0.9, -2.8, -1.8, 1.15, 2.0)},
+    "squareplus": {"forms": _bind(REFERENCES["squareplus"], b=4.0), "params": {"b": 4.0},
+                   "points": (-1e300, 1e300, -1e30, 1e-300, -2.0, 2.0)},
+    "squareplus_b0.01": {"forms": _bind(REFERENCES["squareplus"], b=0.01),
+                         "params": {"b": 0.01}, "ufunc": "squareplus",
+                         "points": (-1e300, -0.1, 0.1, 1e-3)},
+    "sparse_plus": {"forms": _bind(REFERENCES["sparse_plus"]), "params": {},
+                    "points": (-1.0, 1.0, -0.9999999999999999, 0.9999999999999999,
+                               -1.0000000000000002, 1.0000000000000002)},
+    "sparse_sigmoid": {"forms": _bind(REFERENCES["sparse_sigmoid"]), "params": {},
+                       "points": (-1.0, 1.0, -0.9999999999999999, 0.9999999999999999,
+                                  -1.0000000000000002, 1.0000000000000002)},
     "softplus_threshold": {
         "forms": tuple(_softplus_threshold(i, 1.0, 20.0) for i in range(3)),
         "params": {"beta": 1.0, "threshold": 20.0},

@@ -201,6 +201,15 @@ class NumpyBackend:
         e = a.e / (1 + a.v - a.e) + LIBM_ULPS * self.u * np.abs(v)
         return Tracked(v, e, self)
 
+    def sqrt(self, a):
+        """sqrt (correctly rounded by IEEE 754); the operand's error enters as
+        |sqrt(v + d) - sqrt(v)| <= |d| / (sqrt(v - |d|) + sqrt(v))."""
+        v = np.sqrt(a.v)
+        low = np.sqrt(np.maximum(a.v - a.e, 0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spread = np.where(low + v > 0, a.e / (low + v), np.sqrt(a.e))
+        return Tracked(v, spread + self.u * v, self)
+
     def horner(self, y, coeffs):
         """sum_k coeffs[k] y^k, for series whose terms decrease fast: the
         rounding error of the steps is charged as 4 u |sum|, and the error of y
@@ -323,6 +332,9 @@ class ArbBackend:
 
     def log1p(self, a):
         return self.arb(a).log1p()
+
+    def sqrt(self, a):
+        return self.arb(a).sqrt()
 
     def sig_pair(self, x):
         e = (-abs(x)).exp()
@@ -590,6 +602,38 @@ def _mish2(B, x):  # sech^2 s (2 + x (s(-x) - 2 T s))
     return s2 * s * (2 + x * (m - 2 * T * s))
 
 
+# squareplus: r = sqrt(x^2 + b) (x^2 does not overflow in the working
+# precision); for x < 0 the quotient forms of (x + r)(r - x) = b, which do
+# not cancel.
+def _squareplus(B, x, b=4.0):
+    r = B.sqrt(x * x + b)
+    return B.where(x >= 0, (x + r) * 0.5, b / ((r - x) * 2))
+
+
+def _squareplus1(B, x, b=4.0):
+    r = B.sqrt(x * x + b)
+    return B.where(x >= 0, (1 + x / r) * 0.5, b / ((r * (r - x)) * 2))
+
+
+def _squareplus2(B, x, b=4.0):
+    r = B.sqrt(x * x + b)
+    return b / ((r * r * r) * 2)
+
+
+def _sparse_plus(B, x):
+    y = x + 1
+    return B.where(x <= -1, 0, B.where(x >= 1, x, y * y * 0.25))
+
+
+def _sparse_sigmoid(B, x):  # sparse_plus'
+    return B.where(x <= -1, 0, B.where(x >= 1, 1, (x + 1) * 0.5))
+
+
+def _sparse_sigmoid1(B, x):  # sparse_plus''; the outer branch at +-1
+    inside = (x > -1) & (x < 1) if not B.exact_arb else bool(-1 < x < 1)
+    return B.where(inside, B.const("0.5"), 0)
+
+
 FORMULAS = {
     "sigmoid": (_sigmoid, _sigmoid1, _sigmoid2),
     "logsigmoid": (_logsigmoid, lambda B, x: B.sig_pair(x)[1], lambda B, x: -_sigmoid1(B, x)),
@@ -609,6 +653,9 @@ FORMULAS = {
     "gelu": (_gelu, _gelu1, _gelu2),
     "gelu_tanh": (_gelu_tanh, _gelu_tanh1, _gelu_tanh2),
     "mish": (_mish, _mish1, _mish2),
+    "squareplus": (_squareplus, _squareplus1, _squareplus2),
+    "sparse_plus": (_sparse_plus, _sparse_sigmoid, _sparse_sigmoid1),
+    "sparse_sigmoid": (_sparse_sigmoid, _sparse_sigmoid1, lambda B, x: x * 0),
 }
 
 FORM_INDEX = {"f": 0, "grad": 1, "grad2": 2}

@@ -504,6 +504,31 @@ def _softplus3(x, beta, threshold=None, *, bx=None):
     return f, d, d2
 
 
+def _squareplus3(x, b):
+    # r = hypot(x, sqrt b): no overflow of x**2 in long double inputs either;
+    # for x < 0 the identity (x + r)(r - x) = b avoids the cancellation
+    # (halved before the sum: x + r overflows at long double's max)
+    bl = _L(b)
+    r = np.hypot(x, np.sqrt(bl))
+    pos = x >= 0
+    den = r / 2 - x / 2  # (r - x) / 2
+    h = bl / (2 * r)  # b / (2 r): f' = h / (r - x) for x < 0, f'' = h / r**2
+    return (np.where(pos, x / 2 + r / 2, (bl / 4) / den),
+            np.where(pos, (1 + x / r) / 2, (h / den) / 2), (h / r) / r)
+
+
+def _sparse_plus3(x):
+    inside = (x > -1) & (x < 1)
+    return (np.where(x <= -1, _L(0), np.where(x >= 1, x, (x + 1) ** 2 / 4)),
+            np.where(x <= -1, _L(0), np.where(x >= 1, _L(1), (x + 1) / 2)),
+            np.where(inside, _L(0.5), _L(0)))
+
+
+def _sparse_sigmoid3(x):
+    _, d, d2 = _sparse_plus3(x)
+    return d, d2, np.zeros_like(x)
+
+
 SMOOTH = {
     "sigmoid": _sigmoid3,
     "logsigmoid": _logsigmoid3,
@@ -519,6 +544,9 @@ SMOOTH = {
     "gelu": _gelu3,
     "mish": _mish3,
     "softplus": _softplus3,
+    "squareplus": _squareplus3,
+    "sparse_plus": _sparse_plus3,
+    "sparse_sigmoid": _sparse_sigmoid3,
 }
 
 
@@ -653,6 +681,9 @@ LIMITS = {
     "gelu": lambda approximate: {"f": (0.0, inf), "grad": (0.0, 1.0)},
     "mish": lambda: {"f": (0.0, inf), "grad": (0.0, 1.0)},
     "softplus": lambda beta, threshold: {"f": (0.0, inf), "grad": (0.0, 1.0)},
+    "squareplus": lambda b: {"f": (0.0, inf), "grad": (0.0, 1.0)},
+    "sparse_plus": lambda: {"f": (0.0, inf), "grad": (0.0, 1.0)},
+    "sparse_sigmoid": lambda: {"f": (0.0, 1.0), "grad": (0.0, 0.0)},
 }
 
 
@@ -723,8 +754,53 @@ def torch():
     return torch
 
 
+#: The entries that PyTorch lacks (torch_name ""), from JAX's own functions
+#: (jax.nn) and its autograd instead: name -> (jax.nn, params) -> function.
+JAX_PEERS = {
+    "squareplus": lambda nn, p: (lambda v: nn.squareplus(v, p["b"])),
+    "sparse_plus": lambda nn, p: nn.sparse_plus,
+    "sparse_sigmoid": lambda nn, p: nn.sparse_sigmoid,
+}
+
+#: Where JAX's autograd of its own function takes no branch at a kink:
+#: sparse_sigmoid is 0.5 clip(x + 1, 0, 2), and JAX splits clip's tie (1/4)
+#: wherever x + 1 rounds to 0 or 2 (at +-1, and at 1 - 2^-53); there the
+#: derivative comes from JAX's autograd of the piecewise definition, written
+#: out here (the outer branch at +-1, as sparse_plus_grad2).
+#: test_catalogue.py checks that JAX really gives 1/4 there.
+JAX_TIE_FORMS = {
+    "sparse_sigmoid": lambda jnp: (
+        lambda v: jnp.where(v <= -1, 0.0, jnp.where(v >= 1, 1.0, (v + 1) / 2))),
+}
+
+
+def jax_reference(case, x, g=None, second=False):
+    """torch_reference for the entries of JAX_PEERS: f, g f' (and f'') from
+    jax.grad, in x's dtype (f' of JAX_TIE_FORMS where JAX splits ties)."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    fn = JAX_PEERS[case.name](jax.nn, {**case.act.default_params(), **case.params})
+    shape = np.shape(x)
+    xj = jnp.asarray(np.array(x, copy=True).ravel())  # jax.grad per element, any shape
+
+    def per_element(h):
+        return np.asarray(jax.vmap(h)(xj)).reshape(shape)
+    y, d = np.asarray(fn(xj)).reshape(shape), per_element(jax.grad(fn))
+    if case.name in JAX_TIE_FORMS:
+        d = per_element(jax.grad(JAX_TIE_FORMS[case.name](jnp)))
+    out = [y, d if g is None else np.asarray(g) * d]
+    if second:
+        out.append(per_element(jax.grad(jax.grad(fn))))
+    return tuple(out)
+
+
 def torch_reference(torch, case, x, g=None, second=False):
-    """f(x), g * f'(x) (g defaults to ones) and, if asked, f''(x) from autograd."""
+    """f(x), g * f'(x) (g defaults to ones) and, if asked, f''(x) from autograd
+    (JAX's, for the entries PyTorch lacks: jax_reference)."""
+    if not case.act.torch_name:
+        return jax_reference(case, x, g, second)
     F = torch.nn.functional
     fn = getattr(F, case.act.torch_name)
     params = dict(case.params)

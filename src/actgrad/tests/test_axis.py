@@ -77,6 +77,7 @@ def torch_reference(act, form, args, kwargs):
     forward = {
         "softmax": lambda t: torch.softmax(t, dim),
         "log_softmax": lambda t: torch.log_softmax(t, dim),
+        "softmin": lambda t: F.softmin(t, dim),
         "glu": lambda t: F.glu(t, dim),
     }
     if act.convention != "channel":

@@ -180,6 +180,7 @@ def test_torch_autograd_matches_torch():
     x = finite_rows(rng)
     own = {"softmax": lambda t, axis: torch.softmax(t, axis),
            "log_softmax": lambda t, axis: torch.log_softmax(t, axis),
+           "softmin": lambda t, axis: F.softmin(t, axis),
            "glu": lambda t, axis: F.glu(t, axis)}
     for name, theirs in own.items():
         for axis in (-1, 0):
@@ -243,7 +244,9 @@ def test_jax_grad_jit_vmap_jacfwd():
     jax.config.update("jax_enable_x64", True)
     rng = np.random.default_rng(2)
     x = finite_rows(rng)
-    own = {"softmax": jax.nn.softmax, "log_softmax": jax.nn.log_softmax, "glu": jax.nn.glu}
+    own = {"softmax": jax.nn.softmax, "log_softmax": jax.nn.log_softmax, "glu": jax.nn.glu,
+           # jax.nn has no softmin: JAX's autograd through its definition
+           "softmin": lambda v, axis: jax.nn.softmax(-v, axis)}
     for name, theirs in own.items():
         for axis in (-1, 0):
             if name == "glu" and x.shape[axis] % 2:
@@ -331,7 +334,7 @@ def test_masked_entries_are_absent():
     g = rng.standard_normal((3, 5))
     mask = np.array([[0, 1, 0, 0, 1], [0, 0, 0, 0, 0], [1, 1, 1, 1, 1]], bool)
     mx = np.ma.masked_array(x, mask=mask)
-    for name in ("softmax", "log_softmax"):
+    for name in ("softmax", "log_softmax", "softmin"):
         r = getattr(ag, name)(mx)
         b = getattr(ag, name + "_backward")(g, mx)
         assert isinstance(r, np.ma.MaskedArray) and isinstance(b, np.ma.MaskedArray)

@@ -81,6 +81,9 @@ CONVENTION_PHRASES = {
     "gelu": ["none (smooth everywhere)", "approximate='none' (the default) is exact"],
     "mish": ["none (smooth everywhere)"],
     "softplus": ["threshold=None (the default)", "bit for bit as in PyTorch"],
+    "squareplus": ["none (smooth everywhere)", "no cancellation for x < 0"],
+    "sparse_plus": ["f''(-1) = f''(1) = 0"],
+    "sparse_sigmoid": ["f'(-1) = f'(1) = 0"],
 }
 
 

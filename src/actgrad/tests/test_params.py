@@ -33,6 +33,9 @@ SPEC_PARAMETERS = {
     "gelu": {"approximate": "none"},
     "mish": {},
     "softplus": {"beta": 1.0, "threshold": None},
+    "squareplus": {"b": 4.0},
+    "sparse_plus": {},
+    "sparse_sigmoid": {},
 }
 
 ACTS = {c.act.name: c.act for c in CASES}

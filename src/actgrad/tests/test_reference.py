@@ -172,6 +172,11 @@ SMOOTH_KINK_CONVENTIONS = [
     ("hardswish", {}, -3.0, 0.0, 0.0, 0.0),
     ("hardswish", {}, 3.0, 3.0, 1.0, 0.0),
     ("softsign", {}, 0.0, 0.0, 1.0, 0.0),
+    # the outer branch at +-1 (JAX's double grad of sparse_plus agrees)
+    ("sparse_plus", {}, -1.0, 0.0, 0.0, 0.0),
+    ("sparse_plus", {}, 1.0, 1.0, 1.0, 0.0),
+    ("sparse_sigmoid", {}, -1.0, 0.0, 0.0, 0.0),
+    ("sparse_sigmoid", {}, 1.0, 1.0, 0.0, 0.0),
     # softplus's linear switch: at beta x == threshold (not above it) the
     # exact function, as in PyTorch
     ("softplus", {"beta": 1.0, "threshold": 20.0}, 20.0, math.log1p(math.exp(20.0)),
