@@ -9,13 +9,18 @@ zero-copy NumPy view, so the results are bit-identical to NumPy's:
   so that ``torch.compile`` sees one opaque operator.  Its autograd formula is
   actgrad's own derivatives: the backward pass of ``NAME`` is
   ``NAME_backward``, that of ``NAME_grad`` uses ``NAME_grad2``, that of
-  softmax is ``softmax_backward``, each itself an operator call.  A call
-  that needs no autograd (no input requires grad, no ``torch.func``
-  transform, no compilation) skips the operator machinery.
+  softmax is ``softmax_backward``, each itself an operator call.  Eagerly
+  the operators run inside a ``torch.autograd.Function`` (which
+  ``torch.func``'s transforms can differentiate and batch); under
+  ``torch.compile``, the operators' own registered autograd.  A call that
+  needs no autograd (no input requires grad, no ``torch.func`` transform, no
+  compilation) skips the operator machinery.
 - JAX: a ``jax.pure_callback`` under ``jax.custom_jvp``, whose tangents are
   actgrad's derivatives (``NAME_grad``, ``NAME_grad2``) computed by further
   callbacks, so ``jit``, ``grad``, ``vmap`` and higher derivatives work.  XLA
-  cannot fuse a callback with its neighbours: the price of exactness.
+  cannot fuse a callback with its neighbours: the price of exactness.  (XLA's
+  threads flush subnormals to zero; the ufunc loops switch that off while
+  they run: ``ExactSubnormals`` in loops.hpp.)
 
 A derivative beyond the table's forms (f''' by differentiating ``NAME_grad2``,
 the second derivative along an axis) is the library's autograd through the
