@@ -765,8 +765,9 @@ class gelu_tanh:
 
     @staticmethod
     def _pieces(M, x):
-        """(a, v1, v1sq, m, e, n, ml): v' = K2 (1 + 3 c x^2), its square,
-        exp(-|v|) = (m + ml) 2^n = e, v a double-double."""
+        """(a, v1, v1sq, m, e, n, ml, v1h, v1l): v' = K2 (1 + 3 c x^2) (also
+        as the double-double v1h + v1l), its square, exp(-|v|) = (m + ml) 2^n
+        = e, v a double-double."""
         xp = M.xp
         a = xp.abs(x)
         a = xp.where(a > gelu_tanh._A_MAX, gelu_tanh._A_MAX, a)
@@ -789,39 +790,52 @@ class gelu_tanh:
         v1l = v1l + (kh * wl + kl * wh)
         v1 = v1h + v1l
         v1sq = v1h * v1h + 2 * v1h * v1l
-        return a, v1, v1sq, m, M.scale(m, n), n, ml
+        return a, v1, v1sq, m, M.scale(m, n), n, ml, v1h, v1l
 
     @staticmethod
     def _f(xp, x):
         M = Math(xp, x.dtype)
-        a, _, _, m, e, n, _ = gelu_tanh._pieces(M, x)
+        a, _, _, m, e, n, *_ = gelu_tanh._pieces(M, x)
         q = xp.where(x < 0, -a * m, x) / (1 + e)
         return xp.where(x < 0, M.scale(q, n), q)
 
     @staticmethod
     def _df(xp, x):
+        # gelu.hpp's double/float branch: B1 = ((1 - ph) + e) - pl with
+        # a v' = ph + pl, the patch on [-1.2, -0.3] only, then m B1 / (1 + e)^2
+        # as double-doubles
         M = Math(xp, x.dtype)
-        a, v1, _, m, e, n, _ = gelu_tanh._pieces(M, x)
-        den = M.one_plus_sq_exact(e)
-        pos = (1 + e * (1 + a * v1)) / den
+        a, v1, _, m, e, n, ml, v1h, v1l = gelu_tanh._pieces(M, x)
+        dh, dl = M.one_plus_pow_dd(2, e, M.scale_low(ml, n))
+        pos = (1 + e * (1 + a * v1)) / (dh + dl)
+        ph, pl = M.two_prod(a, v1h, True)
+        pl = M.fma(a, v1l, pl, True)
         patch = M.patch(x, _C["gelu_tanh_grad_root"], _C["gelu_tanh_grad_root_lo"],
                         _C["gelu_tanh_b1_q"])
-        b1 = xp.where((x >= -1.8) & (x <= -0.2), patch, (1 + e) - a * v1)
-        return xp.where(x < 0, M.scale(m * b1 / den, n), pos)
+        b1 = xp.where((x >= -1.2) & (x <= -0.3), patch, ((1 - ph) + e) - pl)
+        nh, nl = M.mul_dd(m, ml, b1, True)
+        return xp.where(x < 0, M.scale(M.div_dd(nh, nl, dh, dl), n), pos)
 
     @staticmethod
     def _d2f(xp, x):
+        # gelu.hpp's double/float branch: beyond the patch B2 = (t1 - S) + S q,
+        # S = a v'^2 a double-double, q = 2e / (1 + e)
         M = Math(xp, x.dtype)
-        a, v1, v1sq, m, e, n, ml = gelu_tanh._pieces(M, x)
-        th = 1 - 2 * e / (1 + e)  # tanh(|v|/2)
+        a, v1, _, m, e, n, ml, v1h, v1l = gelu_tanh._pieces(M, x)
         k6c = M.const(6 * M.const(_C["gelu_tanh_k2"]) * M.const(_C["gelu_tanh_c"]))
         t1 = 2 * v1 + k6c * (a * a)
         patch = M.patch(a, _C["gelu_tanh_grad2_root"], _C["gelu_tanh_grad2_root_lo"],
                         _C["gelu_tanh_b2_q"])
-        # beyond the patch b2 is dominated by a v'^2 th: its last product fused
-        b2 = xp.where((a >= 0.7) & (a <= 3.4), patch, M.fma(-(a * v1sq), th, t1, True))
+        sh, sl = M.two_prod(v1h, v1h, True)
+        sl = M.fma(2 * v1h, v1l, sl, True)
+        Sh, Sl = M.mul_dd(sh, sl, a, True)
+        q = 2 * e / (1 + e)
+        bh, bl = M.two_sum(t1, -Sh)
+        far = bh + ((bl - Sl) + M.fma(Sh, q, Sl * q, True))
+        b2 = xp.where((a >= 0.7) & (a <= 3.4), patch, far)
         nh, nl = M.mul_dd(m, ml, b2, True)
-        return M.scale(M.div_dd(nh, nl, M.one_plus_sq_exact(e), 0.0), n)
+        dh, dl = M.one_plus_pow_dd(2, e, M.scale_low(ml, n))
+        return M.scale(M.div_dd(nh, nl, dh, dl), n)
 
     f = _wide(_f.__func__)
     df = _wide(_df.__func__)
