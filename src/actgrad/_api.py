@@ -141,17 +141,16 @@ class _Parameters:
         # (int, NumPy scalar, array, bad input) takes act.check_params
         self.tests = tests = [_IN_DOMAIN.get(p.domain, _never) for p in act.params]
         constraint = act.constraint[0] if act.constraint else None
-        if len(tests) == 1 and constraint is None:
-            (test,) = tests
-            self.accepted = lambda values: type(values[0]) is float and test(values[0])
-        else:
-            def accepted(values):
-                for v, test in zip(values, tests):
-                    if type(v) is not float or not test(v):
-                        return False
-                return constraint is None or constraint(*values)
+        if constraint is not None:  # (one test per parameter would miss it)
+            self.tests = [_never] * len(tests)
 
-            self.accepted = accepted
+        def accepted(values):
+            for v, test in zip(values, tests):
+                if type(v) is not float or not test(v):
+                    return False
+            return constraint is None or constraint(*values)
+
+        self.accepted = accepted
 
     def bind(self, values: tuple, kwargs: dict) -> tuple:
         """The parameters from positional `values` and, popped from `kwargs`,
