@@ -358,7 +358,7 @@ def test_jax_without_x64_gives_its_default_float():
 
 
 def test_native_declarations_match_the_kernels():
-    """Every `native` function declared in _xp_kernels equals the ufunc, bit
+    """Every `native` function declared in backends/xp_kernels.py equals the ufunc, bit
     for bit, on every grid (else it must not be declared)."""
     checked = 0
     for act in ACTIVATIONS:

@@ -18,7 +18,7 @@ through both tails, chosen as ``_sweep.extra_points`` chooses them
 points where the result falls through the subnormals, the known worst
 points), plus a log-uniform sample of |x| out to past the tails. Subnormal
 inputs are left out for JAX, which flushes them before a kernel sees them.
-The true values at the dense points come from ``_sweep_reference`` (long
+The true values at the dense points come from ``commands.sweep_reference`` (long
 double with an error bound, python-flint's balls wherever that bound does
 not decide, never actgrad), and the worst point of every group is re-checked
 with mpmath at 60 digits (``_sweep.mpmath_error``).
